@@ -1,0 +1,76 @@
+import { createReadStream } from 'node:fs';
+import { log } from '@temporalio/activity';
+import type { ArtifactRef } from '../artifacts/store';
+import { CsvFormatError, readCsv } from '../data/csv';
+import { resolveLocalSource, SourceError } from '../data/source';
+import { toTable, type DatasetSchema, type RawTable } from '../domain/schema';
+import type { Table } from '../domain/table';
+import { validateDataset as check, type ValidationReport } from '../domain/validation';
+import type { ActivityDeps } from './deps';
+import { FailureType, nonRetryable } from './failures';
+
+export interface DatasetVersion extends ArtifactRef {
+  sourceUri: string;
+}
+
+export interface ValidationSummary {
+  rowCount: number;
+  schema: DatasetSchema;
+  warnings: string[];
+  report: ArtifactRef;
+}
+
+/** Reads a stored dataset (hash-checked) as raw string columns. */
+export async function readDataset(deps: ActivityDeps, dataset: ArtifactRef): Promise<RawTable> {
+  try {
+    return await readCsv(deps.store.readStream(dataset));
+  } catch (err) {
+    if (err instanceof CsvFormatError) throw nonRetryable(FailureType.datasetInvalid, `dataset ${dataset.sha256.slice(0, 12)}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** Reads a stored dataset as typed columns, with the schema validation settled on. */
+export async function loadTable(deps: ActivityDeps, dataset: ArtifactRef, schema: DatasetSchema, columns: string[]): Promise<Table> {
+  return toTable(await readDataset(deps, dataset), schema, columns);
+}
+
+export function dataActivities(deps: ActivityDeps) {
+  return {
+    /** Copies the source into the content-addressed store and registers the dataset version. Same bytes, same version. */
+    async ingestDataset(input: { modelName: string; sourceUri: string }): Promise<DatasetVersion> {
+      let file: string;
+      try {
+        file = await resolveLocalSource(input.sourceUri, deps.ingestRoots);
+      } catch (err) {
+        if (err instanceof SourceError) throw nonRetryable(FailureType.datasetUnavailable, err.message);
+        throw err;
+      }
+      const ref = await deps.store.putStream(createReadStream(file), 'datasets', 'csv');
+      await deps.registry.registerDataset(input.modelName, ref, input.sourceUri);
+      log.info('dataset ingested', { sha256: ref.sha256, bytes: ref.bytes, source: input.sourceUri });
+      return { ...ref, sourceUri: input.sourceUri };
+    },
+
+    /** Checks the dataset against the model's needs and its previous schema; errors end the lifecycle. */
+    async validateDataset(input: { modelName: string; dataset: ArtifactRef; target: string; features: string[] }): Promise<ValidationSummary> {
+      const raw = await readDataset(deps, input.dataset);
+      const champion = await deps.registry.resolveAlias(input.modelName, 'production');
+      const reference = champion ? ((await deps.registry.datasetSchema(champion.datasetSha256)) as DatasetSchema | null) : null;
+      const report: ValidationReport = check(raw, { target: input.target, features: input.features, reference });
+      const stored = await deps.store.putBytes(JSON.stringify(report, null, 2), 'reports', 'json');
+      const errors = report.findings.filter((f) => f.severity === 'error');
+      if (errors.length > 0) {
+        throw nonRetryable(
+          FailureType.datasetInvalid,
+          `dataset ${input.dataset.sha256.slice(0, 12)} failed validation: ${errors.map((e) => e.message).join('; ')}`,
+          { report: stored, findings: report.findings },
+        );
+      }
+      await deps.registry.recordDatasetProfile(input.dataset.sha256, report.rowCount, report.schema);
+      const warnings = report.findings.filter((f) => f.severity === 'warning').map((f) => f.message);
+      log.info('dataset validated', { rows: report.rowCount, warnings: warnings.length });
+      return { rowCount: report.rowCount, schema: report.schema, warnings, report: stored };
+    },
+  };
+}

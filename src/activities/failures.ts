@@ -1,0 +1,13 @@
+import { ApplicationFailure } from '@temporalio/common';
+
+/** Failure types the workflow and callers can match on; all are final (retrying cannot fix bad input). */
+export const FailureType = {
+  datasetUnavailable: 'DatasetUnavailable',
+  datasetInvalid: 'DatasetInvalid',
+  trainingFailed: 'TrainingFailed',
+  invalidInput: 'InvalidInput',
+} as const;
+
+export function nonRetryable(type: (typeof FailureType)[keyof typeof FailureType], message: string, details?: unknown): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true, details: details === undefined ? [] : [details] });
+}

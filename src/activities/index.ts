@@ -1,0 +1,21 @@
+import { approvalActivities } from './approval';
+import { dataActivities } from './data';
+import type { ActivityDeps } from './deps';
+import { deploymentActivities } from './deployment';
+import { evaluationActivities } from './evaluation';
+import { trainingActivities } from './training';
+
+export type { ActivityDeps } from './deps';
+
+/** Every activity of the lifecycle, bound to its dependencies. */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...dataActivities(deps),
+    ...trainingActivities(deps),
+    ...evaluationActivities(deps),
+    ...approvalActivities(deps),
+    ...deploymentActivities(deps),
+  };
+}
+
+export type LifecycleActivities = ReturnType<typeof createActivities>;

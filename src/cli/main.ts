@@ -1,0 +1,66 @@
+/**
+ * The project CLI, a client of the HTTP API: `npm run lifecycle -- <command>` (see --help).
+ * Identity: --token or LIFECYCLE_TOKEN; on a machine running `npm start`, `--as <local identity>` reads
+ * the embedded default tokens from DATA_DIR/secrets.json.
+ */
+import fs from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { formatZodError, LifecycleInput } from '../schemas/lifecycle';
+import { ApiClient, defaultApiUrl, localToken } from './apiClient';
+
+const program = new Command('lifecycle')
+  .description('Start, follow and approve model lifecycles; query the registry; predict.')
+  .addOption(new Option('--api <url>', 'API base URL').default(defaultApiUrl()))
+  .addOption(new Option('--token <token>', 'API bearer token').env('LIFECYCLE_TOKEN'))
+  .addOption(new Option('--as <identity>', 'use a local identity from DATA_DIR/secrets.json').default('local-engineer'));
+
+function client(): ApiClient {
+  const opts = program.opts<{ api: string; token?: string; as: string }>();
+  return new ApiClient(opts.api, opts.token ?? localToken(opts.as));
+}
+const print = (value: unknown) => console.log(JSON.stringify(value, null, 2));
+
+program
+  .command('start')
+  .description('start a lifecycle from a JSON input file (the same input as `temporal workflow start --input`)')
+  .argument('<input.json>', 'lifecycle input: modelName, datasetUri, target, features, approvers, ...')
+  .action(async (file: string) => {
+    const parsed = LifecycleInput.safeParse(JSON.parse(await fs.readFile(file, 'utf8')));
+    if (!parsed.success) throw new Error(`${file}: ${formatZodError(parsed.error)}`);
+    print(await client().call('POST', '/lifecycles', parsed.data));
+  });
+
+program.command('status').argument('<run>', 'workflow id').description('stage, metrics and decisions of a run')
+  .action(async (run: string) => print(await client().call('GET', `/lifecycles/${encodeURIComponent(run)}`)));
+
+for (const decision of ['approve', 'reject'] as const) {
+  program.command(decision).argument('<run>', 'workflow id').description(`${decision} the candidate of a run, as the caller`)
+    .option('-m, --comment <text>', 'why', '')
+    .action(async (run: string, opts: { comment: string }) =>
+      print(await client().call('POST', `/lifecycles/${encodeURIComponent(run)}/${decision}`, { comment: opts.comment })));
+}
+
+program.command('approval-token').argument('<run>', 'workflow id')
+  .description('a token proving your identity, for a signal sent from the Temporal UI or CLI')
+  .action(async (run: string) => print(await client().call('POST', `/lifecycles/${encodeURIComponent(run)}/approval-token`)));
+
+program.command('decisions').argument('<run>', 'workflow id').description('audit trail of decisions on a run')
+  .action(async (run: string) => print(await client().call('GET', `/lifecycles/${encodeURIComponent(run)}/decisions`)));
+
+program.command('models').description('registered models and their aliases')
+  .action(async () => print(await client().call('GET', '/models')));
+
+program.command('versions').argument('<model>').description('versions of a model with lineage, metrics and alias history')
+  .action(async (model: string) => print(await client().call('GET', `/models/${encodeURIComponent(model)}/versions`)));
+
+program.command('predict').argument('<model>').argument('<rows>', 'JSON array of rows keyed by feature name, or @file.json')
+  .description('predict with the production version of a model')
+  .action(async (model: string, rows: string) => {
+    const text = rows.startsWith('@') ? await fs.readFile(rows.slice(1), 'utf8') : rows;
+    print(await client().call('POST', `/models/${encodeURIComponent(model)}/predict`, { rows: JSON.parse(text) }));
+  });
+
+program.parseAsync().catch((err: Error) => {
+  console.error(`lifecycle: ${err.message}`);
+  process.exit(1);
+});

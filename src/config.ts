@@ -1,0 +1,38 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { formatZodError } from './schemas/lifecycle';
+
+/**
+ * Configuration comes from environment variables only, validated once at start-up.
+ * Unset service addresses mean "run the embedded default" (dev server, embedded PostgreSQL, local files).
+ */
+const port = z.coerce.number().int().min(0).max(65535);
+
+export const ConfigSchema = z.object({
+  DATA_DIR: z.string().default('.data'),
+  TEMPORAL_ADDRESS: z.string().optional(),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().default('lifecycle'),
+  TEMPORAL_PORT: port.default(7233),
+  TEMPORAL_UI_PORT: port.default(8233),
+  DATABASE_URL: z.string().url().optional(),
+  POSTGRES_PORT: port.default(5433),
+  API_HOST: z.string().default('127.0.0.1'),
+  API_PORT: port.default(3000),
+  API_TOKENS: z.string().optional(),
+  APPROVAL_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Comma-separated directories datasets may be read from; default: the working directory and DATA_DIR. */
+  INGEST_ROOTS: z.string().optional(),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+export type Config = z.infer<typeof ConfigSchema> & { dataDir: string; artifactDir: string; ingestRoots: string[] };
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) throw new Error(`Invalid configuration: ${formatZodError(parsed.error)}`);
+  const dataDir = path.resolve(parsed.data.DATA_DIR);
+  const ingestRoots = parsed.data.INGEST_ROOTS
+    ? parsed.data.INGEST_ROOTS.split(',').map((d) => path.resolve(d.trim()))
+    : [process.cwd(), dataDir];
+  return { ...parsed.data, dataDir, artifactDir: path.join(dataDir, 'artifacts'), ingestRoots };
+}

@@ -1,0 +1,181 @@
+import { spawn } from 'node:child_process';
+import { constants as fsc } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+
+/**
+ * The Temporal CLI version we build from source. Later tags carry `replace` directives in their
+ * go.mod, so `go install ...@vX` no longer works for them.
+ */
+export const TEMPORAL_CLI_VERSION = '1.5.1';
+export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal';
+
+export type ResolvedTemporalCli =
+  | { path: string; source: 'env' | 'path' | 'cache' | 'go-install' }
+  | { path: null; source: 'sdk-download' };
+
+const EXE = process.platform === 'win32' ? 'temporal.exe' : 'temporal';
+
+export function lifecycleCacheDir(): string {
+  return process.env.LIFECYCLE_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'lifecycle');
+}
+
+/** Where a `go install`-built CLI is cached, keyed by version so an upgrade never reuses a stale binary. */
+export function temporalCliCachePath(): string {
+  return path.join(lifecycleCacheDir(), `temporal-${TEMPORAL_CLI_VERSION}`, EXE);
+}
+
+async function isExecutableFile(p: string): Promise<boolean> {
+  try {
+    const st = await fs.stat(p);
+    if (!st.isFile()) return false;
+    await fs.access(p, fsc.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function which(cmd: string): Promise<string | null> {
+  const exts = process.platform === 'win32' ? ['.exe', '.cmd', ''] : [''];
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    for (const ext of exts) {
+      const p = path.join(dir, cmd + ext);
+      if (await isExecutableFile(p)) return p;
+    }
+  }
+  return null;
+}
+
+/**
+ * Find a Temporal CLI binary: $TEMPORAL_CLI_PATH, `temporal` on PATH, our versioned cache, or build it
+ * with `go install` into the cache. Without Go we return the 'sdk-download' marker: the SDK can then
+ * download the dev server itself (needs internet).
+ */
+export async function resolveTemporalCli(opts: { log?: (msg: string) => void } = {}): Promise<ResolvedTemporalCli> {
+  const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+
+  const fromEnv = process.env.TEMPORAL_CLI_PATH;
+  if (fromEnv) {
+    // An explicit setting that is wrong is a mistake to report, not to silently route around.
+    if (!(await isExecutableFile(fromEnv))) {
+      throw new Error(`TEMPORAL_CLI_PATH=${fromEnv} is not an executable file`);
+    }
+    return { path: fromEnv, source: 'env' };
+  }
+
+  const onPath = await which('temporal');
+  if (onPath) return { path: onPath, source: 'path' };
+
+  const cached = temporalCliCachePath();
+  if (await isExecutableFile(cached)) return { path: cached, source: 'cache' };
+
+  const go = await which('go');
+  if (go) {
+    await buildWithGo(go, cached, log);
+    return { path: cached, source: 'go-install' };
+  }
+  return { path: null, source: 'sdk-download' };
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Take an exclusive lock file (O_EXCL create) holding our pid. A lock left by a dead process
+ * (killed build) is removed. Returns false if someone else finished the binary while we waited.
+ */
+async function acquireLock(lockFile: string, target: string, log: (m: string) => void): Promise<boolean> {
+  let announced = false;
+  for (;;) {
+    try {
+      const fh = await fs.open(lockFile, 'wx');
+      await fh.writeFile(String(process.pid));
+      await fh.close();
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const holder = Number.parseInt(await fs.readFile(lockFile, 'utf8').catch(() => ''), 10);
+    if (!Number.isFinite(holder) || !pidAlive(holder)) {
+      // Holder died (or wrote nothing yet: give it a moment before calling it stale).
+      if (!Number.isFinite(holder)) await sleep(500);
+      const again = Number.parseInt(await fs.readFile(lockFile, 'utf8').catch(() => ''), 10);
+      if (!Number.isFinite(again) || !pidAlive(again)) await fs.rm(lockFile, { force: true });
+      continue;
+    }
+    if (!announced) {
+      log(`temporal CLI: another process (pid ${holder}) is building it; waiting for it to finish...`);
+      announced = true;
+    }
+    await sleep(2000);
+    if (await isExecutableFile(target)) return false;
+  }
+}
+
+async function buildWithGo(go: string, target: string, log: (m: string) => void): Promise<void> {
+  const dir = path.dirname(target);
+  await fs.mkdir(path.dirname(dir), { recursive: true });
+  const lockFile = `${dir}.lock`;
+  if (!(await acquireLock(lockFile, target, log))) return;
+  // Build into a private GOBIN and rename at the end: a killed build never leaves a half binary
+  // at the cached path (rename is atomic on the same filesystem).
+  const tmpBin = `${dir}.tmp-${process.pid}`;
+  try {
+    if (await isExecutableFile(target)) return; // finished by another process just before we locked
+    await fs.rm(tmpBin, { recursive: true, force: true });
+    await fs.mkdir(tmpBin, { recursive: true });
+    const started = Date.now();
+    log(
+      `temporal CLI not found: building ${TEMPORAL_CLI_MODULE}@v${TEMPORAL_CLI_VERSION} with go install ` +
+        `(about 10 minutes on a cold Go cache, once; cached at ${target}). ` +
+        `Set TEMPORAL_CLI_PATH or put 'temporal' on PATH to skip this.`,
+    );
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(go, ['install', `${TEMPORAL_CLI_MODULE}@v${TEMPORAL_CLI_VERSION}`], {
+        env: { ...process.env, GOBIN: tmpBin },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const tail: string[] = [];
+      const onLine = (line: string) => {
+        tail.push(line);
+        if (tail.length > 30) tail.shift();
+        log(`go: ${line.replace(/^go: /, '')}`);
+      };
+      readline.createInterface({ input: child.stdout! }).on('line', onLine);
+      readline.createInterface({ input: child.stderr! }).on('line', onLine);
+      // Compiling prints nothing for minutes; a heartbeat shows we are not stuck.
+      const beat = setInterval(
+        () => log(`temporal CLI: still building (${Math.round((Date.now() - started) / 1000)}s)...`),
+        60_000,
+      );
+      beat.unref();
+      child.once('error', (e) => {
+        clearInterval(beat);
+        reject(e);
+      });
+      child.once('close', (code, signal) => {
+        clearInterval(beat);
+        if (code === 0) resolve();
+        else reject(new Error(`go install failed (code ${code}, signal ${signal}):\n${tail.join('\n')}`));
+      });
+    });
+    await fs.mkdir(dir, { recursive: true });
+    await fs.rename(path.join(tmpBin, EXE), target);
+    log(`temporal CLI built in ${Math.round((Date.now() - started) / 1000)}s: ${target}`);
+  } finally {
+    await fs.rm(tmpBin, { recursive: true, force: true });
+    await fs.rm(lockFile, { force: true });
+  }
+}

@@ -1,0 +1,276 @@
+import type pg from 'pg';
+import type { ArtifactRef } from '../artifacts/store';
+
+/** What the registry keeps of a model version. */
+export interface ModelVersion {
+  id: number;
+  modelName: string;
+  version: number;
+  status: ModelVersionStatus;
+  trainer: string;
+  params: Record<string, unknown>;
+  trainingMetrics: Record<string, number>;
+  evaluation: unknown;
+  signature: ModelSignature;
+  artifact: ArtifactRef;
+  datasetSha256: string;
+  workflowId: string;
+  runId: string;
+  createdBy: string;
+  approvedBy: string[] | null;
+  createdAt: string;
+}
+
+export type ModelVersionStatus = 'candidate' | 'not-blessed' | 'approved' | 'rejected' | 'expired' | 'deployed';
+
+export interface ModelSignature {
+  inputs: { name: string; kind: 'numeric' | 'categorical' }[];
+  output: string;
+}
+
+export interface NewModelVersion {
+  modelName: string;
+  runKey: string;
+  trainer: string;
+  params: Record<string, unknown>;
+  trainingMetrics: Record<string, number>;
+  signature: ModelSignature;
+  artifact: ArtifactRef;
+  datasetSha256: string;
+  workflowId: string;
+  runId: string;
+  createdBy: string;
+}
+
+export interface AliasMove {
+  modelName: string;
+  alias: string;
+  versionId: number;
+  movedBy: string;
+  reason: string;
+  /** Natural key of this move (e.g. the workflow run): a retried move finds it and changes nothing. */
+  moveKey: string;
+}
+
+export interface ApprovalEvent {
+  eventKey: string;
+  workflowId: string;
+  runId: string;
+  modelName: string;
+  versionId: number | null;
+  decision: 'approve' | 'reject';
+  approver: string;
+  accepted: boolean;
+  reason: string;
+  comment: string;
+}
+
+const VERSION_COLUMNS = `id, model_name, version, status, trainer, params, training_metrics, evaluation, signature,
+  artifact_uri, sha256, bytes, dataset_sha256, workflow_id, run_id, created_by, approved_by, created_at`;
+
+function toModelVersion(row: any): ModelVersion {
+  return {
+    id: Number(row.id),
+    modelName: row.model_name,
+    version: row.version,
+    status: row.status,
+    trainer: row.trainer,
+    params: row.params,
+    trainingMetrics: row.training_metrics,
+    evaluation: row.evaluation,
+    signature: row.signature,
+    artifact: { uri: row.artifact_uri, sha256: row.sha256, bytes: Number(row.bytes) },
+    datasetSha256: row.dataset_sha256,
+    workflowId: row.workflow_id,
+    runId: row.run_id,
+    createdBy: row.created_by,
+    approvedBy: row.approved_by,
+    createdAt: new Date(row.created_at).toISOString(),
+  };
+}
+
+/** The model registry in PostgreSQL. Every write is idempotent by a natural key, so activities can retry. */
+export class Registry {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async ensureModel(name: string): Promise<void> {
+    await this.pool.query('INSERT INTO models (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [name]);
+  }
+
+  async registerDataset(modelName: string, dataset: ArtifactRef, sourceUri: string): Promise<void> {
+    await this.ensureModel(modelName);
+    await this.pool.query(
+      `INSERT INTO dataset_versions (sha256, artifact_uri, source_uri, bytes) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (sha256) DO NOTHING`,
+      [dataset.sha256, dataset.uri, sourceUri, dataset.bytes],
+    );
+    await this.pool.query(
+      `INSERT INTO model_datasets (model_name, dataset_sha256) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+      [modelName, dataset.sha256],
+    );
+  }
+
+  async recordDatasetProfile(sha256: string, rowCount: number, schema: unknown): Promise<void> {
+    await this.pool.query('UPDATE dataset_versions SET row_count = $2, schema = $3 WHERE sha256 = $1', [
+      sha256,
+      rowCount,
+      JSON.stringify(schema),
+    ]);
+  }
+
+  async datasetSchema(sha256: string): Promise<unknown | null> {
+    const { rows } = await this.pool.query('SELECT schema FROM dataset_versions WHERE sha256 = $1', [sha256]);
+    return rows[0]?.schema ?? null;
+  }
+
+  /** Registers a candidate; the same runKey always returns the same version. */
+  async registerModelVersion(v: NewModelVersion): Promise<ModelVersion> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('INSERT INTO models (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [v.modelName]);
+      // Lock the model row so two runs finishing together get distinct version numbers.
+      await client.query('SELECT 1 FROM models WHERE name = $1 FOR UPDATE', [v.modelName]);
+      const existing = await client.query(`SELECT ${VERSION_COLUMNS} FROM model_versions WHERE run_key = $1`, [v.runKey]);
+      if (existing.rows[0]) {
+        await client.query('COMMIT');
+        return toModelVersion(existing.rows[0]);
+      }
+      const { rows } = await client.query(
+        `INSERT INTO model_versions (model_name, version, run_key, status, trainer, params, training_metrics, signature,
+           artifact_uri, sha256, bytes, dataset_sha256, workflow_id, run_id, created_by)
+         VALUES ($1, (SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions WHERE model_name = $1), $2, 'candidate',
+           $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         RETURNING ${VERSION_COLUMNS}`,
+        [
+          v.modelName, v.runKey, v.trainer, JSON.stringify(v.params), JSON.stringify(v.trainingMetrics),
+          JSON.stringify(v.signature), v.artifact.uri, v.artifact.sha256, v.artifact.bytes, v.datasetSha256,
+          v.workflowId, v.runId, v.createdBy,
+        ],
+      );
+      await client.query('COMMIT');
+      return toModelVersion(rows[0]);
+    } catch (err) {
+      await client.query('ROLLBACK');
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async recordEvaluation(versionId: number, evaluation: unknown, status: ModelVersionStatus): Promise<void> {
+    await this.pool.query('UPDATE model_versions SET evaluation = $2, status = $3 WHERE id = $1', [
+      versionId,
+      JSON.stringify(evaluation),
+      status,
+    ]);
+  }
+
+  async setStatus(versionId: number, status: ModelVersionStatus, approvedBy?: string[]): Promise<void> {
+    await this.pool.query(
+      'UPDATE model_versions SET status = $2, approved_by = COALESCE($3, approved_by) WHERE id = $1',
+      [versionId, status, approvedBy ?? null],
+    );
+  }
+
+  async getVersion(id: number): Promise<ModelVersion | null> {
+    const { rows } = await this.pool.query(`SELECT ${VERSION_COLUMNS} FROM model_versions WHERE id = $1`, [id]);
+    return rows[0] ? toModelVersion(rows[0]) : null;
+  }
+
+  async listVersions(modelName: string): Promise<ModelVersion[]> {
+    const { rows } = await this.pool.query(
+      `SELECT ${VERSION_COLUMNS} FROM model_versions WHERE model_name = $1 ORDER BY version DESC`,
+      [modelName],
+    );
+    return rows.map(toModelVersion);
+  }
+
+  async listModels(): Promise<{ name: string; createdAt: string; aliases: Record<string, number> }[]> {
+    const { rows } = await this.pool.query(
+      `SELECT m.name, m.created_at,
+         COALESCE(jsonb_object_agg(a.alias, v.version) FILTER (WHERE a.alias IS NOT NULL), '{}') AS aliases
+       FROM models m LEFT JOIN aliases a ON a.model_name = m.name LEFT JOIN model_versions v ON v.id = a.version_id
+       GROUP BY m.name, m.created_at ORDER BY m.name`,
+    );
+    return rows.map((r) => ({ name: r.name, createdAt: new Date(r.created_at).toISOString(), aliases: r.aliases }));
+  }
+
+  async resolveAlias(modelName: string, alias: string): Promise<ModelVersion | null> {
+    const { rows } = await this.pool.query(
+      `SELECT ${VERSION_COLUMNS.split(',').map((c) => 'v.' + c.trim()).join(', ')}
+       FROM aliases a JOIN model_versions v ON v.id = a.version_id WHERE a.model_name = $1 AND a.alias = $2`,
+      [modelName, alias],
+    );
+    return rows[0] ? toModelVersion(rows[0]) : null;
+  }
+
+  /** Moves an alias and writes its history in one transaction; a repeated moveKey changes nothing. */
+  async moveAlias(move: AliasMove): Promise<{ fromVersionId: number | null; toVersionId: number; replayed: boolean }> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT 1 FROM models WHERE name = $1 FOR UPDATE', [move.modelName]);
+      const done = await client.query('SELECT from_version_id, to_version_id FROM alias_history WHERE move_key = $1', [
+        move.moveKey,
+      ]);
+      if (done.rows[0]) {
+        await client.query('COMMIT');
+        const r = done.rows[0];
+        return { fromVersionId: r.from_version_id && Number(r.from_version_id), toVersionId: Number(r.to_version_id), replayed: true };
+      }
+      const current = await client.query('SELECT version_id FROM aliases WHERE model_name = $1 AND alias = $2', [
+        move.modelName,
+        move.alias,
+      ]);
+      const fromVersionId = current.rows[0] ? Number(current.rows[0].version_id) : null;
+      await client.query(
+        `INSERT INTO aliases (model_name, alias, version_id) VALUES ($1, $2, $3)
+         ON CONFLICT (model_name, alias) DO UPDATE SET version_id = EXCLUDED.version_id, updated_at = now()`,
+        [move.modelName, move.alias, move.versionId],
+      );
+      await client.query(
+        `INSERT INTO alias_history (model_name, alias, from_version_id, to_version_id, moved_by, reason, move_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [move.modelName, move.alias, fromVersionId, move.versionId, move.movedBy, move.reason, move.moveKey],
+      );
+      await client.query('COMMIT');
+      return { fromVersionId, toVersionId: move.versionId, replayed: false };
+    } catch (err) {
+      await client.query('ROLLBACK');
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async aliasHistory(modelName: string): Promise<Record<string, unknown>[]> {
+    const { rows } = await this.pool.query(
+      `SELECT h.alias, f.version AS from_version, t.version AS to_version, h.moved_by, h.reason, h.moved_at
+       FROM alias_history h LEFT JOIN model_versions f ON f.id = h.from_version_id JOIN model_versions t ON t.id = h.to_version_id
+       WHERE h.model_name = $1 ORDER BY h.id DESC`,
+      [modelName],
+    );
+    return rows.map((r) => ({
+      alias: r.alias, fromVersion: r.from_version, toVersion: r.to_version, movedBy: r.moved_by, reason: r.reason,
+      movedAt: new Date(r.moved_at).toISOString(),
+    }));
+  }
+
+  /** Audits one decision attempt; the eventKey makes a retried write a no-op. */
+  async recordApprovalEvent(e: ApprovalEvent): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO approval_events (event_key, workflow_id, run_id, model_name, version_id, decision, approver, accepted, reason, comment)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (event_key) DO NOTHING`,
+      [e.eventKey, e.workflowId, e.runId, e.modelName, e.versionId, e.decision, e.approver, e.accepted, e.reason, e.comment],
+    );
+  }
+
+  async approvalEvents(workflowId: string): Promise<Record<string, unknown>[]> {
+    const { rows } = await this.pool.query(
+      `SELECT decision, approver, accepted, reason, comment, at FROM approval_events WHERE workflow_id = $1 ORDER BY id`,
+      [workflowId],
+    );
+    return rows.map((r) => ({ ...r, at: new Date(r.at).toISOString() }));
+  }
+}

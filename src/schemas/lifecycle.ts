@@ -1,0 +1,89 @@
+import { z } from 'zod';
+
+/**
+ * The lifecycle's input: one schema, used by the API, the CLI and the workflow itself
+ * (the workflow re-validates, so `temporal workflow start --input` gets the same checks).
+ */
+
+const name = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit');
+
+/** An identity (user or service) as known to the API's token table. */
+export const Identity = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/, 'must be a user or service name');
+
+/** Temporal duration strings such as "90s", "30m", "7d". */
+export const Duration = z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/, 'must be a duration like "30s", "15m", "7d"');
+
+export const RidgeTrainer = z.object({
+  name: z.literal('ridge'),
+  params: z
+    .object({
+      alpha: z.number().min(0).default(1),
+      maxCategories: z.number().int().min(1).max(1000).default(50),
+      minCategoryCount: z.number().int().min(1).default(1),
+    })
+    .strict()
+    .prefault({}),
+});
+
+export const Trainer = z.discriminatedUnion('name', [RidgeTrainer]);
+
+export const EvaluationPolicy = z
+  .object({
+    primaryMetric: z.enum(['rmse', 'mae', 'r2']).default('rmse'),
+    mustBeatBaseline: z.boolean().default(true),
+    /** Relative improvement the candidate needs over the champion, e.g. 0.01 = 1 % better. 0 = not worse. */
+    minImprovementOverChampion: z.number().min(0).max(1).default(0),
+    holdoutFraction: z.number().gt(0).lt(1).default(0.2),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(42),
+  })
+  .strict();
+
+export const LifecycleInput = z
+  .object({
+    modelName: name,
+    datasetUri: z.string().min(1, 'must name a CSV file: a path or a file:// URI'),
+    target: z.string().min(1),
+    features: z.array(z.string().min(1)).min(1, 'must list at least one feature column'),
+    trainer: Trainer.prefault({ name: 'ridge' }),
+    evaluation: EvaluationPolicy.prefault({}),
+    approvers: z.array(Identity).min(1, 'must name at least one approver'),
+    approvalTimeout: Duration.default('7d'),
+    /** Who asked for this run; set by the API from the caller's token. Cannot approve it (four-eyes). */
+    requestedBy: Identity.default('unknown'),
+  })
+  .strict()
+  .superRefine((input, ctx) => {
+    if (input.features.includes(input.target)) {
+      ctx.addIssue({ code: 'custom', path: ['features'], message: `must not contain the target column "${input.target}"` });
+    }
+    const seen = new Set<string>();
+    input.features.forEach((f, i) => {
+      if (seen.has(f)) ctx.addIssue({ code: 'custom', path: ['features', i], message: `"${f}" is listed twice` });
+      seen.add(f);
+    });
+  });
+
+export type LifecycleInput = z.infer<typeof LifecycleInput>;
+export type LifecycleInputRaw = z.input<typeof LifecycleInput>;
+export type EvaluationPolicy = z.infer<typeof EvaluationPolicy>;
+export type TrainerSpec = z.infer<typeof Trainer>;
+
+/** Payload of the `approve` and `reject` signals. */
+export const DecisionSignal = z
+  .object({
+    approver: Identity,
+    comment: z.string().max(2000).default(''),
+    /** Proof that `approver` is who they claim: issued by the API (`POST /runs/:id/approval-token`). */
+    token: z.string().min(1, 'is required: get one with `lifecycle approval-token <run>`'),
+  })
+  .strict();
+export type DecisionSignal = z.infer<typeof DecisionSignal>;
+
+/** One line per problem, naming the field: used by the API, the CLI and the workflow. */
+export function formatZodError(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(input)'}: ${issue.message}`)
+    .join('; ');
+}

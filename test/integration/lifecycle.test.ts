@@ -1,0 +1,183 @@
+import { createHash, randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { usedCarsCsv, USED_CAR_FEATURES, USED_CAR_TARGET } from '../../src/demo/usedCars';
+import { approveSignal, rejectSignal } from '../../src/workflows/definitions';
+import { resultOf, startHarness, waitForStatus, type Harness } from '../support/harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness('lifecycle');
+});
+afterAll(async () => h?.stop());
+
+const uniqueModel = () => `cars-${randomUUID().slice(0, 8)}`;
+const input = (modelName: string, datasetUri: string, extra: Record<string, unknown> = {}) => ({
+  modelName,
+  datasetUri,
+  target: USED_CAR_TARGET,
+  features: USED_CAR_FEATURES,
+  approvers: ['alice', 'bob'],
+  requestedBy: 'eve-engineer',
+  ...extra,
+});
+
+/** The failure at the root of a failed workflow: the activity's ApplicationFailure. */
+async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await promise.then(() => null, (e) => e);
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  let cause = (err as WorkflowFailedError).cause;
+  while (cause && !(cause instanceof ApplicationFailure)) cause = (cause as Error).cause as typeof cause;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  return cause as ApplicationFailure;
+}
+
+describe('modelLifecycle on the real Temporal server and PostgreSQL', () => {
+  it('ingests, validates, trains, evaluates, waits for approval and deploys', async () => {
+    const model = uniqueModel();
+    const csv = usedCarsCsv(2000, 11);
+    const file = await h.writeDataset(`${model}.csv`, csv);
+    const handle = await h.start(input(model, file));
+
+    const waiting = await waitForStatus(handle, (s) => s.stage === 'awaiting-approval');
+    expect(waiting.waitingFor).toMatch(/alice, bob/);
+    expect(waiting.dataset?.sha256).toBe(createHash('sha256').update(csv).digest('hex'));
+    expect(waiting.dataset?.rowCount).toBe(2000);
+    const evaluation = waiting.evaluation!;
+    expect(evaluation.holdoutRows).toBe(400);
+    expect(evaluation.candidate.metrics.r2).toBeGreaterThan(0.7);
+    expect(evaluation.candidate.metrics.rmse).toBeLessThan(0.6 * evaluation.baseline.metrics.rmse);
+    expect(evaluation.champion).toBeNull();
+    expect(evaluation.gate.blessed).toBe(true);
+
+    await handle.signal(approveSignal, h.decision(handle.workflowId, 'alice', 'ship it'));
+    const result = await resultOf(handle);
+    expect(result).toMatchObject({ outcome: 'deployed', modelName: model, version: 1, decidedBy: ['alice'] });
+
+    const production = await h.registry.resolveAlias(model, 'production');
+    expect(production).toMatchObject({ version: 1, status: 'deployed', approvedBy: ['alice'], createdBy: 'eve-engineer', workflowId: handle.workflowId });
+    expect(production!.datasetSha256).toBe(waiting.dataset!.sha256);
+    expect(production!.params).toMatchObject({ alpha: 1, seed: 42 });
+    const onnx = await fs.readFile(new URL(production!.artifact.uri));
+    expect(createHash('sha256').update(onnx).digest('hex')).toBe(production!.artifact.sha256);
+
+    // The recorded history must replay against the current workflow code (determinism guard).
+    const history = await handle.fetchHistory();
+    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, handle.workflowId);
+  });
+
+  it('ends as rejected when an approver rejects, and production does not move', async () => {
+    const model = uniqueModel();
+    const handle = await h.start(input(model, await h.writeDataset(`${model}.csv`, usedCarsCsv(500, 3))));
+    await waitForStatus(handle, (s) => s.stage === 'awaiting-approval');
+    await handle.signal(rejectSignal, h.decision(handle.workflowId, 'bob', 'mileage looks off'));
+    expect(await resultOf(handle)).toMatchObject({ outcome: 'rejected', decidedBy: ['bob'] });
+    expect(await h.registry.resolveAlias(model, 'production')).toBeNull();
+    expect((await h.registry.listVersions(model))[0].status).toBe('rejected');
+  });
+
+  it('refuses decisions from non-approvers, the requester and forged tokens, and audits every attempt', async () => {
+    const model = uniqueModel();
+    const handle = await h.start(input(model, await h.writeDataset(`${model}.csv`, usedCarsCsv(500, 4)), { approvers: ['alice', 'eve-engineer'] }));
+    await waitForStatus(handle, (s) => s.stage === 'awaiting-approval');
+    await handle.signal(approveSignal, h.decision(handle.workflowId, 'mallory'));
+    await handle.signal(approveSignal, h.decision(handle.workflowId, 'eve-engineer'));
+    await handle.signal(approveSignal, { approver: 'alice', comment: '', token: h.decision('another-run', 'alice').token });
+    await handle.signal(approveSignal, { approver: 'alice' });
+    const refused = await waitForStatus(handle, (s) => s.decisions.length === 4);
+    expect(refused.stage).toBe('awaiting-approval');
+    expect(refused.decisions.map((d) => d.accepted)).toEqual([false, false, false, false]);
+    expect(refused.decisions[0].reason).toMatch(/"mallory" is not an approver/);
+    expect(refused.decisions[1].reason).toMatch(/four-eyes/);
+    expect(refused.decisions[2].reason).toMatch(/token does not prove/);
+    expect(refused.decisions[3].reason).toMatch(/token/);
+
+    await handle.signal(approveSignal, h.decision(handle.workflowId, 'alice'));
+    expect(await resultOf(handle)).toMatchObject({ outcome: 'deployed', decidedBy: ['alice'] });
+    const audit = await h.registry.approvalEvents(handle.workflowId);
+    expect(audit.map((e) => [e.approver, e.accepted])).toEqual([
+      ['mallory', false], ['eve-engineer', false], ['alice', false], ['alice', false], ['alice', true],
+    ]);
+  });
+
+  it('expires when nobody decides before the approval timeout', async () => {
+    const model = uniqueModel();
+    const handle = await h.start(input(model, await h.writeDataset(`${model}.csv`, usedCarsCsv(300, 5)), { approvalTimeout: '2s' }));
+    expect(await resultOf(handle)).toMatchObject({ outcome: 'expired', decidedBy: [] });
+    expect((await h.registry.listVersions(model))[0].status).toBe('expired');
+  });
+
+  it('fails at validation with a non-retryable error naming the column, rows and values', async () => {
+    const model = uniqueModel();
+    const lines = usedCarsCsv(300, 6).trimEnd().split('\n');
+    // Row 17 and 204 (data rows, counted from 1) get mileages typed by a human.
+    for (const [row, value] of [[17, '12k'], [204, 'unknown km']] as const) {
+      const cells = lines[row].split(',');
+      const mileageIndex = cells.length - 4; // make, model (may be quoted without commas), year, mileage, fuel, region, price
+      cells[mileageIndex] = value;
+      lines[row] = cells.join(',');
+    }
+    const handle = await h.start(input(model, await h.writeDataset(`${model}.csv`, lines.join('\n') + '\n')));
+    const failure = await failureOf(handle.result());
+    expect(failure.type).toBe('DatasetInvalid');
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain('column "mileage_km": 2 value(s) are not numbers');
+    expect(failure.message).toContain('row 17: "12k"');
+    expect(failure.message).toContain('row 204: "unknown km"');
+    expect(await h.registry.listVersions(model)).toEqual([]);
+  });
+
+  it('fails clearly when the target column does not exist or the file is missing', async () => {
+    const model = uniqueModel();
+    const file = await h.writeDataset(`${model}.csv`, usedCarsCsv(100, 8));
+    const noTarget = await failureOf(h.start(input(model, file, { target: 'sale_price' })).then((w) => w.result()));
+    expect(noTarget.type).toBe('DatasetInvalid');
+    expect(noTarget.message).toMatch(/target column "sale_price" is not in the file \(columns: make, model, year/);
+
+    const missing = await failureOf(h.start(input(model, file.replace('.csv', '-nope.csv'))).then((w) => w.result()));
+    expect(missing.type).toBe('DatasetUnavailable');
+    expect(missing.message).toMatch(/does not exist/);
+
+    const outside = await failureOf(h.start(input(model, '/etc/passwd')).then((w) => w.result()));
+    expect(outside.message).toMatch(/outside the allowed data directories/);
+  });
+
+  it('rejects an invalid input before doing any work, naming the fields', async () => {
+    const handle = await h.start({ modelName: 'bad name!', datasetUri: 'x.csv', target: 'price', features: ['price'], approvers: [] } as never);
+    const failure = await failureOf(handle.result());
+    expect(failure.type).toBe('InvalidInput');
+    expect(failure.message).toMatch(/modelName: .*approvers: must name at least one approver/);
+    expect(failure.message).toMatch(/features: must not contain the target column "price"/);
+  });
+
+  it('compares a second candidate with the deployed champion on the same holdout', async () => {
+    const model = uniqueModel();
+    const first = await h.start(input(model, await h.writeDataset(`${model}-1.csv`, usedCarsCsv(1500, 21))));
+    await waitForStatus(first, (s) => s.stage === 'awaiting-approval');
+    await first.signal(approveSignal, h.decision(first.workflowId, 'alice'));
+    expect((await resultOf(first)).outcome).toBe('deployed');
+
+    // A stronger regulariser makes a worse candidate on new data: the gate must catch it against the champion.
+    const worse = await h.start(input(model, await h.writeDataset(`${model}-2.csv`, usedCarsCsv(1500, 22)), { trainer: { name: 'ridge', params: { alpha: 5000 } } }));
+    const worseResult = await resultOf(worse);
+    expect(worseResult.outcome).toBe('not-blessed');
+    const worseStatus = await waitForStatus(worse, () => true);
+    const champion = worseStatus.evaluation!.champion!;
+    expect(champion).toMatchObject({ version: 1 });
+    expect('metrics' in champion && champion.metrics.rmse).toBeLessThan(worseStatus.evaluation!.candidate.metrics.rmse);
+    expect(worseStatus.evaluation!.gate.reasons.join(' ')).toMatch(/misses the required improvement over champion v1/);
+
+    const better = await h.start(input(model, await h.writeDataset(`${model}-3.csv`, usedCarsCsv(1500, 22))));
+    const waiting = await waitForStatus(better, (s) => s.stage === 'awaiting-approval');
+    expect(waiting.evaluation!.gate.reasons.join(' ')).toMatch(/meets the required improvement over champion v1/);
+    await better.signal(approveSignal, h.decision(better.workflowId, 'bob'));
+    expect(await resultOf(better)).toMatchObject({ outcome: 'deployed', version: 3 });
+    expect((await h.registry.resolveAlias(model, 'production'))!.version).toBe(3);
+    const moves = await h.registry.aliasHistory(model);
+    expect(moves.map((m) => [m.fromVersion, m.toVersion])).toEqual([[1, 3], [null, 1]]);
+  });
+});

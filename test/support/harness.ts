@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { inject } from 'vitest';
+import type { ApiToken } from '../../src/api/auth';
+import { startApi, startWorker, type AppContext } from '../../src/app';
+import { createApprovalToken } from '../../src/auth/approvalToken';
+import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
+import { createPool } from '../../src/registry/db';
+import { Registry } from '../../src/registry/registry';
+import type { LifecycleInputRaw } from '../../src/schemas/lifecycle';
+import { statusQuery, WORKFLOW_TYPE, type LifecycleResult, type LifecycleStatus } from '../../src/workflows/definitions';
+
+export const TEST_TOKENS: ApiToken[] = [
+  { identity: 'eve-engineer', role: 'engineer', token: 'engineer-token-0123456789' },
+  { identity: 'alice', role: 'approver', token: 'alice-token-0123456789abc' },
+  { identity: 'bob', role: 'approver', token: 'bob-token-0123456789abcde' },
+  { identity: 'vic-viewer', role: 'viewer', token: 'viewer-token-0123456789a' },
+  { identity: 'ada-admin', role: 'admin', token: 'admin-token-0123456789ab' },
+];
+export const tokenOf = (identity: string) => TEST_TOKENS.find((t) => t.identity === identity)!.token;
+
+/**
+ * One test file's slice of the shared servers: its own task queue, data directory and worker
+ * (and API when asked), with the real activities, PostgreSQL registry and artifact store.
+ */
+export async function startHarness(name: string, options: { api?: boolean } = {}) {
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), `lifecycle-${name}-`));
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    TEMPORAL_TASK_QUEUE: `test-${name}-${randomUUID().slice(0, 8)}`,
+    API_PORT: '0',
+    INGEST_ROOTS: dataDir,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+  });
+  const ctx: AppContext = {
+    config,
+    log: createLogger(config.LOG_LEVEL),
+    temporalAddress: inject('temporalAddress'),
+    databaseUrl: inject('databaseUrl'),
+    secrets: { approvalSecret: `test-approval-secret-${randomUUID()}`, tokens: TEST_TOKENS },
+  };
+  const worker = await startWorker(ctx, { codePath: inject('workflowBundlePath') });
+  const api = options.api ? await startApi(ctx) : null;
+  const connection = await Connection.connect({ address: ctx.temporalAddress });
+  const client = new Client({ connection });
+  const pool = createPool(ctx.databaseUrl);
+  const registry = new Registry(pool);
+
+  return {
+    config,
+    client,
+    registry,
+    api,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    async writeDataset(file: string, csv: string): Promise<string> {
+      const full = path.join(dataDir, file);
+      await fs.writeFile(full, csv);
+      return full;
+    },
+    start(input: LifecycleInputRaw, workflowId = `${name}-${randomUUID().slice(0, 8)}`): Promise<WorkflowHandle> {
+      return client.workflow.start(WORKFLOW_TYPE, { taskQueue: config.TEMPORAL_TASK_QUEUE, workflowId, args: [input] });
+    },
+    /** A decision signal payload as the API would issue it for `approver`. */
+    decision(workflowId: string, approver: string, comment = '') {
+      return { approver, comment, token: createApprovalToken(ctx.secrets.approvalSecret, workflowId, approver) };
+    },
+    async stop() {
+      await api?.stop();
+      await worker.stop();
+      await connection.close();
+      await pool.end();
+      await fs.rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+export type Harness = Awaited<ReturnType<typeof startHarness>>;
+
+/** Polls the status query until `done` holds (the workflow may not have run its first task yet). */
+export async function waitForStatus(handle: WorkflowHandle, done: (s: LifecycleStatus) => boolean, timeoutMs = 60_000): Promise<LifecycleStatus> {
+  const deadline = Date.now() + timeoutMs;
+  let last: LifecycleStatus | undefined;
+  while (Date.now() < deadline) {
+    last = await handle.query(statusQuery).catch(() => undefined);
+    if (last && done(last)) return last;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting; last status: ${JSON.stringify(last)}`);
+}
+
+export const resultOf = (handle: WorkflowHandle) => handle.result() as Promise<LifecycleResult>;
