@@ -123,7 +123,7 @@ describe('embedded postgres (real binaries)', () => {
   it('starts after the owning process was killed -9 (orphaned server is stopped)', async () => {
     const dataDir = path.join(dir, 'orphan');
     // A child process starts postgres and is then killed -9: postgres lives on, orphaned.
-    const script = path.join(dir, 'orphan.ts');
+    const script = path.join(dir, 'orphan.mts');
     const mod = JSON.stringify(path.resolve('src/infra/embeddedPostgres.ts'));
     await fs.writeFile(
       script,

@@ -34,7 +34,7 @@ export async function startHarness(name: string, options: { api?: boolean } = {}
     TEMPORAL_TASK_QUEUE: `test-${name}-${randomUUID().slice(0, 8)}`,
     API_PORT: '0',
     INGEST_ROOTS: dataDir,
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
   });
   const ctx: AppContext = {
     config,

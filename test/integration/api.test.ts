@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { usedCarsCsv, USED_CAR_FEATURES, USED_CAR_TARGET } from '../../src/demo/usedCars';
+import { startHarness, tokenOf, type Harness } from '../support/harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness('api', { api: true });
+});
+afterAll(async () => h?.stop());
+
+/** A real HTTP call to the API listening on loopback. */
+async function call(method: string, route: string, as: string | null, body?: unknown) {
+  const response = await fetch(`${h.api!.url}${route}`, {
+    method,
+    headers: { ...(as ? { authorization: `Bearer ${tokenOf(as)}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as any };
+}
+
+async function waitForStage(id: string, stage: string) {
+  for (let i = 0; i < 300; i++) {
+    const run = await call('GET', `/lifecycles/${id}`, 'vic-viewer');
+    expect(run.body.failure).toBeNull();
+    if (run.body.status?.stage === stage) return run.body;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`run ${id} never reached ${stage}`);
+}
+
+describe('HTTP API end to end', () => {
+  it('start → status → approve → predict returns a sensible price', async () => {
+    const model = `api-cars-${randomUUID().slice(0, 6)}`;
+    const file = await h.writeDataset(`${model}.csv`, usedCarsCsv(3000, 31));
+    const started = await call('POST', '/lifecycles', 'eve-engineer', {
+      modelName: model, datasetUri: file, target: USED_CAR_TARGET, features: USED_CAR_FEATURES, approvers: ['alice'],
+    });
+    expect(started.status).toBe(201);
+    const id = started.body.workflowId;
+
+    const waiting = await waitForStage(id, 'awaiting-approval');
+    expect(waiting.status.requestedBy).toBe('eve-engineer');
+    expect(waiting.status.evaluation.gate.blessed).toBe(true);
+
+    const approved = await call('POST', `/lifecycles/${id}/approve`, 'alice', { comment: 'metrics look right' });
+    expect(approved).toMatchObject({ status: 200, body: { accepted: true, approver: 'alice' } });
+    const done = await waitForStage(id, 'done');
+    expect(done.status.outcome).toBe('deployed');
+    expect(done.temporalStatus).toBe('COMPLETED');
+
+    const cheapOld = { make: 'Dacia', model: 'Sandero', year: 2010, mileage_km: 180000, fuel: 'petrol', region: 'north' };
+    const newBmw = { make: 'BMW', model: 'X3', year: 2025, mileage_km: 8000, fuel: 'hybrid', region: 'london' };
+    const missingMileage = { ...newBmw, mileage_km: null };
+    const predicted = await call('POST', `/models/${model}/predict`, 'vic-viewer', { rows: [cheapOld, newBmw, missingMileage] });
+    expect(predicted.status).toBe(200);
+    expect(predicted.body).toMatchObject({ model, version: 1 });
+    const [old, fresh, imputed] = predicted.body.predictions;
+    expect(fresh).toBeGreaterThan(30_000);
+    expect(fresh).toBeLessThan(80_000);
+    expect(old).toBeLessThan(fresh / 3);
+    expect(Number.isFinite(imputed)).toBe(true);
+
+    const versions = await call('GET', `/models/${model}/versions`, 'vic-viewer');
+    expect(versions.body.versions[0]).toMatchObject({ version: 1, status: 'deployed', approvedBy: ['alice'] });
+    const audit = await call('GET', `/lifecycles/${id}/decisions`, 'vic-viewer');
+    expect(audit.body.decisions).toMatchObject([{ approver: 'alice', accepted: true, comment: 'metrics look right' }]);
+  });
+
+  it('authenticates callers and enforces roles and the four-eyes rule', async () => {
+    const model = `api-auth-${randomUUID().slice(0, 6)}`;
+    const body = { modelName: model, datasetUri: await h.writeDataset(`${model}.csv`, usedCarsCsv(300, 32)), target: 'price', features: USED_CAR_FEATURES, approvers: ['alice', 'ada-admin'] };
+    expect((await call('POST', '/lifecycles', null, body)).status).toBe(401);
+    expect((await call('GET', '/models', null)).status).toBe(401);
+    expect((await call('POST', '/lifecycles', 'vic-viewer', body)).status).toBe(403);
+    expect((await call('POST', '/lifecycles', 'alice', body)).status).toBe(403);
+    expect((await call('POST', '/lifecycles', 'eve-engineer', { ...body, requestedBy: 'alice' })).status).toBe(400);
+
+    const started = await call('POST', '/lifecycles', 'ada-admin', body);
+    expect(started.status).toBe(201);
+    const id = started.body.workflowId;
+    await waitForStage(id, 'awaiting-approval');
+    expect((await call('POST', `/lifecycles/${id}/approve`, 'eve-engineer', {})).status).toBe(403);
+    const self = await call('POST', `/lifecycles/${id}/approve`, 'ada-admin', {});
+    expect(self.status).toBe(403);
+    expect(self.body.reason).toMatch(/four-eyes/);
+    const bob = await call('POST', `/lifecycles/${id}/approve`, 'bob', {});
+    expect(bob.status).toBe(403);
+    expect(bob.body.reason).toMatch(/"bob" is not an approver/);
+    const rejected = await call('POST', `/lifecycles/${id}/reject`, 'alice', { comment: 'not this week' });
+    expect(rejected).toMatchObject({ status: 200, body: { accepted: true } });
+    expect((await waitForStage(id, 'done')).status.outcome).toBe('rejected');
+  });
+
+  it('answers bad requests with 400s that name the field', async () => {
+    const invalid = await call('POST', '/lifecycles', 'eve-engineer', { modelName: 'x', datasetUri: 'a.csv', target: 'price', features: [], approvers: ['alice'] });
+    expect(invalid.status).toBe(400);
+    expect(invalid.body.error).toMatch(/features/);
+    const noModel = await call('POST', '/models/never-deployed/predict', 'vic-viewer', { rows: [{ a: 1 }] });
+    expect(noModel.status).toBe(404);
+    expect((await call('GET', '/lifecycles/does-not-exist', 'vic-viewer')).status).toBe(404);
+
+    const model = (await call('GET', '/models', 'vic-viewer')).body.models.find((m: any) => m.aliases.production)?.name;
+    expect(model).toBeDefined();
+    const wrongType = await call('POST', `/models/${model}/predict`, 'vic-viewer', { rows: [{ make: 'BMW', model: 'X3', year: '2020', mileage_km: 1, fuel: 'petrol', region: 'north' }] });
+    expect(wrongType.status).toBe(400);
+    expect(wrongType.body.error).toBe('rows[0].year: expected a number or null, got "2020"');
+    const missing = await call('POST', `/models/${model}/predict`, 'vic-viewer', { rows: [{ make: 'BMW' }] });
+    expect(missing.body.error).toMatch(/rows\[0\]\.model: missing/);
+  });
+
+  it('serves an OpenAPI description of the routes', async () => {
+    const response = await fetch(`${h.api!.url}/openapi.json`);
+    const spec = (await response.json()) as any;
+    expect(spec.openapi).toMatch(/^3\./);
+    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/lifecycles', '/lifecycles/{id}', '/lifecycles/{id}/approve', '/models/{name}/predict']));
+    expect(spec.paths['/lifecycles'].post.requestBody.content['application/json'].schema.required).toEqual(expect.arrayContaining(['modelName', 'datasetUri', 'target', 'features', 'approvers']));
+  });
+});
