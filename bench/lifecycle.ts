@@ -1,0 +1,112 @@
+/**
+ * Wall time of a full lifecycle on the demo dataset, and how much of it is orchestration overhead
+ * (Temporal scheduling, persistence, workflow tasks) versus activity work, read from each run's history.
+ * The human approval wait is excluded: the bench approves as soon as the run asks.
+ *   npm run bench -- lifecycle [--rows 20000] [--runs 5]
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import proto from '@temporalio/proto';
+import { startWorker } from '../src/app';
+import { createApprovalToken } from '../src/auth/approvalToken';
+import { loadConfig } from '../src/config';
+import { usedCarsCsv, USED_CAR_FEATURES, USED_CAR_TARGET } from '../src/demo/usedCars';
+import { createLogger } from '../src/logger';
+import { startServices } from '../src/services';
+import { approveSignal, statusQuery, WORKFLOW_TYPE } from '../src/workflows/definitions';
+
+const Options = z.object({ rows: z.coerce.number().int().min(100).default(20_000), runs: z.coerce.number().int().min(1).max(100).default(5) }).strict();
+const EventType = proto.temporal.api.enums.v1.EventType;
+type HistoryEvent = proto.temporal.api.history.v1.IHistoryEvent;
+
+const ms = (e: HistoryEvent) => Number(e.eventTime!.seconds) * 1000 + Math.floor((e.eventTime!.nanos ?? 0) / 1e6);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+/** Splits one run's history into activity execution time, approval wait and the rest (orchestration). */
+function breakdown(events: HistoryEvent[]) {
+  const total = ms(events[events.length - 1]) - ms(events[0]);
+  const started = new Map<number, number>();
+  const byActivity: Record<string, number> = {};
+  const scheduled = new Map<number, string>();
+  let activity = 0;
+  let approvalWait = 0;
+  for (const e of events) {
+    if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) scheduled.set(Number(e.eventId), e.activityTaskScheduledEventAttributes!.activityType!.name!);
+    if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED) started.set(Number(e.activityTaskStartedEventAttributes!.scheduledEventId), ms(e));
+    if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) {
+      const id = Number(e.activityTaskCompletedEventAttributes!.scheduledEventId);
+      const d = ms(e) - started.get(id)!;
+      activity += d;
+      const name = scheduled.get(id)!;
+      byActivity[name] = (byActivity[name] ?? 0) + d;
+    }
+    if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED) {
+      // From the end of evaluation (last completed activity before the signal) to the signal.
+      const before = events.filter((x) => x.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED && Number(x.eventId) < Number(e.eventId));
+      approvalWait = ms(e) - ms(before[before.length - 1]);
+    }
+  }
+  return { total, activity, approvalWait, orchestration: total - approvalWait - activity, byActivity };
+}
+
+export default async function lifecycleBench(raw: Record<string, string>) {
+  const options = Options.parse(raw);
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'lifecycle-bench-'));
+  await fs.chmod(dataDir, 0o755);
+  const config = loadConfig({ DATA_DIR: dataDir, TEMPORAL_PORT: '0', TEMPORAL_UI_PORT: '0', POSTGRES_PORT: '0', LOG_LEVEL: 'warn' });
+  const log = createLogger('warn');
+  console.error(`starting embedded services in ${dataDir} ...`);
+  const services = await startServices(config, log);
+  const secrets = { approvalSecret: randomUUID() + randomUUID(), tokens: [] };
+  const worker = await startWorker({ config, log, temporalAddress: services.temporalAddress, databaseUrl: services.databaseUrl, secrets });
+  const connection = await Connection.connect({ address: services.temporalAddress });
+  const client = new Client({ connection });
+  const file = path.join(dataDir, 'used-cars.csv');
+  await fs.writeFile(file, usedCarsCsv(options.rows));
+
+  const runs: (ReturnType<typeof breakdown> & { wall: number })[] = [];
+  for (let i = 0; i < options.runs; i++) {
+    const workflowId = `bench-${i}-${randomUUID().slice(0, 6)}`;
+    const started = Date.now();
+    const handle: WorkflowHandle = await client.workflow.start(WORKFLOW_TYPE, {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      workflowId,
+      args: [{ modelName: 'bench-cars', datasetUri: file, target: USED_CAR_TARGET, features: USED_CAR_FEATURES, approvers: ['bench-approver'], requestedBy: 'bench', evaluation: { minImprovementOverChampion: 0 } }],
+    });
+    for (;;) {
+      const s = await handle.query(statusQuery).catch(() => null);
+      if (s?.stage === 'awaiting-approval') break;
+      if (s?.stage === 'done') throw new Error(`run ${i} ended early: ${s.outcome}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await handle.signal(approveSignal, { approver: 'bench-approver', comment: '', token: createApprovalToken(secrets.approvalSecret, workflowId, 'bench-approver') });
+    const result = await handle.result();
+    const wall = Date.now() - started;
+    const b = breakdown((await handle.fetchHistory()).events ?? []);
+    runs.push({ wall, ...b });
+    console.error(`run ${i + 1}/${options.runs}: ${result.outcome} v${result.version}, ${b.total - b.approvalWait} ms without the approval wait (activities ${b.activity} ms, orchestration ${b.orchestration} ms)`);
+  }
+
+  await connection.close();
+  await worker.stop();
+  await services.stop();
+  await fs.rm(dataDir, { recursive: true, force: true });
+
+  const lifecycle = median(runs.map((r) => r.total - r.approvalWait));
+  const activity = median(runs.map((r) => r.activity));
+  const stages = Object.fromEntries(Object.keys(runs[0].byActivity).map((k) => [`${k}_s`, round(median(runs.map((r) => r.byActivity[k] ?? 0)) / 1000)]));
+  return {
+    rows: options.rows,
+    runs: options.runs,
+    lifecycle_s: round(lifecycle / 1000),
+    activity_s: round(activity / 1000),
+    orchestration_s: round((lifecycle - activity) / 1000),
+    orchestration_share: round((lifecycle - activity) / lifecycle),
+    ...stages,
+  };
+}
