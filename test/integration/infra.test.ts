@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
 import { spawn } from 'node:child_process';
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTemporalDevServer, type DevServerHandle } from '../../src/infra/devServer';
@@ -45,6 +45,49 @@ describe('temporal dev server (real CLI)', () => {
     const port = Number(server.address.split(':').pop());
     await expect(startTemporalDevServer({ port, uiPort: false })).rejects.toThrow(/already in use/);
   });
+
+  it('persists to a db file and recovers from its owner being killed -9', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'lifecycle-temporal-'));
+    try {
+      const dbFile = path.join(dir, 'temporal.db');
+      // A child process starts the server, then is killed -9: the server lives on, orphaned,
+      // holding the port and the db file.
+      const script = path.join(dir, 'owner.mts');
+      const mod = JSON.stringify(path.resolve('src/infra/devServer.ts'));
+      await fs.writeFile(
+        script,
+        `import { startTemporalDevServer } from ${mod};
+         const s = await startTemporalDevServer({ dbFile: ${JSON.stringify(dbFile)}, port: 0, uiPort: false,
+           searchAttributes: { ModelName: 'Keyword' } });
+         console.log(s.address);
+         setInterval(() => {}, 1000);`,
+      );
+      const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const address = await new Promise<string>((resolve, reject) => {
+        child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()));
+        child.once('exit', (code) => reject(new Error(`child exited with ${code}`)));
+      });
+      const client = new Client({ connection: await Connection.connect({ address }) });
+      await client.workflow.start('NoSuchWorkflow', { taskQueue: 'nobody', workflowId: 'kept-across-restarts' });
+      await client.connection.close();
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+
+      // Same port again: only possible if the orphan was stopped.
+      const port = Number(address.split(':').pop());
+      const again = await startTemporalDevServer({ dbFile, port, uiPort: false, searchAttributes: { ModelName: 'Keyword' } });
+      try {
+        const c2 = new Client({ connection: await Connection.connect({ address: again.address }) });
+        const desc = await c2.workflow.getHandle('kept-across-restarts').describe();
+        expect(desc.status.name).toBe('RUNNING');
+        await c2.connection.close();
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('stop() ends the server process', async () => {
     const other = await startTemporalDevServer({ port: 0, uiPort: false });
