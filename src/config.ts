@@ -28,11 +28,13 @@ export const ConfigSchema = z.object({
 export type Config = z.infer<typeof ConfigSchema> & { dataDir: string; artifactDir: string; ingestRoots: string[] };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = ConfigSchema.safeParse(env);
+  // An empty variable (API_PORT=) means unset, as in most shells' and compose files' conventions.
+  const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const parsed = ConfigSchema.safeParse(set);
   if (!parsed.success) throw new Error(`Invalid configuration: ${formatZodError(parsed.error)}`);
   const dataDir = path.resolve(parsed.data.DATA_DIR);
   const ingestRoots = parsed.data.INGEST_ROOTS
-    ? parsed.data.INGEST_ROOTS.split(',').map((d) => path.resolve(d.trim()))
+    ? parsed.data.INGEST_ROOTS.split(',').map((d) => d.trim()).filter(Boolean).map((d) => path.resolve(d))
     : [process.cwd(), dataDir];
   return { ...parsed.data, dataDir, artifactDir: path.join(dataDir, 'artifacts'), ingestRoots };
 }

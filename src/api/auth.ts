@@ -23,7 +23,7 @@ export type Permission = keyof typeof PERMISSIONS;
 
 /** Parses API_TOKENS: `identity:role:token` entries separated by commas. */
 export function parseTokenSpec(spec: string): ApiToken[] {
-  return spec
+  const tokens = spec
     .split(',')
     .map((entry) => entry.trim())
     .filter(Boolean)
@@ -35,6 +35,12 @@ export function parseTokenSpec(spec: string): ApiToken[] {
       }
       return parsed.data;
     });
+  // A shared token would authenticate as whichever entry comes first: refuse the ambiguity.
+  tokens.forEach((t, i) => {
+    if (tokens.findIndex((u) => u.token === t.token) !== i) throw new Error(`API_TOKENS entry ${i + 1} (${t.identity}): token is already used by another entry`);
+    if (tokens.findIndex((u) => u.identity === t.identity) !== i) throw new Error(`API_TOKENS entry ${i + 1}: identity "${t.identity}" is listed twice`);
+  });
+  return tokens;
 }
 
 const digest = (token: string) => createHash('sha256').update(token).digest();

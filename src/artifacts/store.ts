@@ -84,7 +84,9 @@ export class LocalArtifactStore {
         done(sha256 === ref.sha256 ? null : new ArtifactIntegrityError(`artifact ${ref.uri} has sha256 ${sha256}, expected ${ref.sha256}`));
       },
     });
-    return createReadStream(this.localPath(ref)).pipe(check);
+    // pipeline (not pipe) so a missing or unreadable file errors the returned stream instead of the process.
+    pipeline(createReadStream(this.localPath(ref)), check).catch(() => {});
+    return check;
   }
 
   /** The file behind a ref; only file:// URIs inside the store's root are accepted. */

@@ -52,7 +52,8 @@ export function decideGate(policy: GatePolicy, input: GateInput): GateDecision {
   if (input.champion) {
     const champion = input.champion.metrics[m];
     const vsChampion = relativeImprovement(m, candidate, champion);
-    const enough = vsChampion >= policy.minImprovementOverChampion;
+    // Tolerance: 9.9 vs 10 is a 1% improvement even though floating point makes it 0.00999…
+    const enough = vsChampion >= policy.minImprovementOverChampion - 1e-9;
     blessed &&= enough;
     reasons.push(
       `${enough ? 'meets' : 'misses'} the required improvement over champion v${input.champion.version} on ${m}: ` +

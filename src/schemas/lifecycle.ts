@@ -76,7 +76,9 @@ export const DecisionSignal = z
     approver: Identity,
     comment: z.string().max(2000).default(''),
     /** Proof that `approver` is who they claim: issued by the API (`POST /runs/:id/approval-token`). */
-    token: z.string().min(1, 'is required: get one with `lifecycle approval-token <run>`'),
+    token: z
+      .string({ error: 'is required: get one with `lifecycle approval-token <run>`' })
+      .min(1, 'is required: get one with `lifecycle approval-token <run>`'),
   })
   .strict();
 export type DecisionSignal = z.infer<typeof DecisionSignal>;
