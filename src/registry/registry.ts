@@ -125,17 +125,12 @@ export class Registry {
 
   /** Registers a candidate; the same runKey always returns the same version. */
   async registerModelVersion(v: NewModelVersion): Promise<ModelVersion> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return this.transaction(async (client) => {
       await client.query('INSERT INTO models (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [v.modelName]);
       // Lock the model row so two runs finishing together get distinct version numbers.
       await client.query('SELECT 1 FROM models WHERE name = $1 FOR UPDATE', [v.modelName]);
       const existing = await client.query(`SELECT ${VERSION_COLUMNS} FROM model_versions WHERE run_key = $1`, [v.runKey]);
-      if (existing.rows[0]) {
-        await client.query('COMMIT');
-        return toModelVersion(existing.rows[0]);
-      }
+      if (existing.rows[0]) return toModelVersion(existing.rows[0]);
       const { rows } = await client.query(
         `INSERT INTO model_versions (model_name, version, run_key, status, trainer, params, training_metrics, signature,
            artifact_uri, sha256, bytes, dataset_sha256, workflow_id, run_id, created_by)
@@ -148,14 +143,8 @@ export class Registry {
           v.workflowId, v.runId, v.createdBy,
         ],
       );
-      await client.query('COMMIT');
       return toModelVersion(rows[0]);
-    } catch (err) {
-      await client.query('ROLLBACK');
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async recordEvaluation(versionId: number, evaluation: unknown, status: ModelVersionStatus): Promise<void> {
@@ -207,22 +196,14 @@ export class Registry {
 
   /** Moves an alias and writes its history in one transaction; a repeated moveKey changes nothing. */
   async moveAlias(move: AliasMove): Promise<{ fromVersionId: number | null; toVersionId: number; replayed: boolean }> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return this.transaction(async (client) => {
       await client.query('SELECT 1 FROM models WHERE name = $1 FOR UPDATE', [move.modelName]);
-      const done = await client.query('SELECT from_version_id, to_version_id FROM alias_history WHERE move_key = $1', [
-        move.moveKey,
-      ]);
+      const done = await client.query('SELECT from_version_id, to_version_id FROM alias_history WHERE move_key = $1', [move.moveKey]);
       if (done.rows[0]) {
-        await client.query('COMMIT');
         const r = done.rows[0];
         return { fromVersionId: r.from_version_id && Number(r.from_version_id), toVersionId: Number(r.to_version_id), replayed: true };
       }
-      const current = await client.query('SELECT version_id FROM aliases WHERE model_name = $1 AND alias = $2', [
-        move.modelName,
-        move.alias,
-      ]);
+      const current = await client.query('SELECT version_id FROM aliases WHERE model_name = $1 AND alias = $2', [move.modelName, move.alias]);
       const fromVersionId = current.rows[0] ? Number(current.rows[0].version_id) : null;
       await client.query(
         `INSERT INTO aliases (model_name, alias, version_id) VALUES ($1, $2, $3)
@@ -234,14 +215,8 @@ export class Registry {
          VALUES ($1, $2, $3, $4, $5, $6, $7)`,
         [move.modelName, move.alias, fromVersionId, move.versionId, move.movedBy, move.reason, move.moveKey],
       );
-      await client.query('COMMIT');
       return { fromVersionId, toVersionId: move.versionId, replayed: false };
-    } catch (err) {
-      await client.query('ROLLBACK');
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async aliasHistory(modelName: string): Promise<Record<string, unknown>[]> {
@@ -272,5 +247,20 @@ export class Registry {
       [workflowId],
     );
     return rows.map((r) => ({ ...r, at: new Date(r.at).toISOString() }));
+  }
+
+  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK');
+      throw err;
+    } finally {
+      client.release();
+    }
   }
 }
