@@ -6,6 +6,7 @@ import { regressionMetrics, type RegressionMetrics } from '../domain/metrics';
 import { buildLinearModelOnnx, linearModelSignature } from '../domain/onnx/linearModelGraph';
 import { meanBaseline } from '../domain/ridge';
 import type { DatasetSchema } from '../domain/schema';
+import type { Table } from '../domain/table';
 import type { ModelSignature, ModelVersion } from '../registry/registry';
 import type { EvaluationPolicy } from '../schemas/lifecycle';
 import { createSession, predictTable } from '../serving/onnxSession';
@@ -50,7 +51,7 @@ function incompatibility(signature: ModelSignature, schema: DatasetSchema): stri
 
 export function evaluationActivities(deps: ActivityDeps) {
   /** Scores one ONNX model on the holdout through ONNX Runtime. */
-  async function score(onnx: Uint8Array, signature: ModelSignature, holdout: Parameters<typeof predictTable>[2], actual: Float64Array): Promise<ModelScore> {
+  async function score(onnx: Uint8Array, signature: ModelSignature, holdout: Table, actual: Float64Array): Promise<ModelScore> {
     const session = await createSession(onnx);
     try {
       const start = performance.now();

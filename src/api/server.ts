@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { createApprovalToken } from '../auth/approvalToken';
 import type { Logger } from '../logger';
 import type { Registry } from '../registry/registry';
-import { LifecycleInput } from '../schemas/lifecycle';
+import { LifecycleInput, ModelName as ModelNameSchema } from '../schemas/lifecycle';
 import { ModelNotDeployedError, type Predictor } from '../serving/predictor';
 import { RowsError } from '../serving/rows';
 import { approveSignal, rejectSignal, statusQuery, WORKFLOW_TYPE, type LifecycleStatus } from '../workflows/definitions';
@@ -31,7 +31,7 @@ class HttpError extends Error {
 }
 
 const RunParams = z.object({ id: z.string().min(1).max(255) });
-const ModelParams = z.object({ name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'is not a model name') });
+const ModelParams = z.object({ name: ModelNameSchema });
 const DecisionBody = z.object({ comment: z.string().max(2000).default('') }).strict().prefault({});
 const PredictBody = z
   .object({ rows: z.array(z.record(z.string(), z.unknown())).min(1, 'must hold at least one row').max(10_000, 'at most 10,000 rows per request') })

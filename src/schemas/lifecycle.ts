@@ -5,7 +5,8 @@ import { z } from 'zod';
  * (the workflow re-validates, so `temporal workflow start --input` gets the same checks).
  */
 
-const name = z
+/** Model names appear in URLs, workflow ids and search attributes. */
+export const ModelName = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit');
 
@@ -42,7 +43,7 @@ export const EvaluationPolicy = z
 
 export const LifecycleInput = z
   .object({
-    modelName: name,
+    modelName: ModelName,
     datasetUri: z.string().min(1, 'must name a CSV file: a path or a file:// URI'),
     target: z.string().min(1),
     features: z.array(z.string().min(1)).min(1, 'must list at least one feature column'),

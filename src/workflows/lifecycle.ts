@@ -2,6 +2,7 @@ import { ApplicationFailure, condition, proxyActivities, setHandler, upsertMemo,
 import { msToNumber } from '@temporalio/common';
 import type { LifecycleActivities } from '../activities';
 import type { ReviewedDecision } from '../activities/approval';
+import type { Evaluation } from '../activities/evaluation';
 import { formatZodError, LifecycleInput, type LifecycleInputRaw } from '../schemas/lifecycle';
 import { approveSignal, rejectSignal, statusQuery, type LifecycleResult, type LifecycleStatus, type Outcome, type Stage } from './definitions';
 import { LifecycleStage, ModelName } from './searchAttributes';
@@ -96,11 +97,10 @@ function trackStatus(input: LifecycleInput) {
       return { outcome, modelName: input.modelName, version, deployment: status.deployment, decidedBy };
     },
   };
-  run.enter('ingest');
   return run;
 }
 
-function summarise(e: LifecycleStatus['evaluation'] & {}): Record<string, unknown> {
+function summarise(e: Evaluation): Record<string, unknown> {
   const m = e.primaryMetric;
   return {
     blessed: e.gate.blessed,
