@@ -18,6 +18,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { canBind, commandLine, freePort, isPortInUse, pidAlive, stopPid } from './net';
 import { resolveTemporalCli } from './temporalCli';
+import { outputTail } from './outputTail';
 
 export const DEFAULT_TEMPORAL_PORT = 7233;
 const READY_TIMEOUT_MS = 60_000;
@@ -109,17 +110,13 @@ export async function startTemporalDevServer(opts: DevServerOptions = {}): Promi
   log(`temporal: starting ${cli.path} ${args.join(' ')}`);
 
   const logStream = opts.logFile ? openLog(opts.logFile) : null;
-  const tail: string[] = [];
+  const tail = outputTail(30);
   // Own process group (detached): a terminal Ctrl-C reaches only us, so the app can stop its workers
   // first and then the server, instead of the server vanishing under draining workers.
   const child = spawn(cli.path, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const onOutput = (chunk: Buffer) => {
     logStream?.write(chunk);
-    for (const line of chunk.toString('utf8').split('\n')) {
-      if (!line.trim()) continue;
-      tail.push(line);
-      if (tail.length > 30) tail.shift();
-    }
+    tail.add(chunk.toString('utf8'));
   };
   child.stdout!.on('data', onOutput);
   child.stderr!.on('data', onOutput);
@@ -147,7 +144,7 @@ export async function startTemporalDevServer(opts: DevServerOptions = {}): Promi
   } catch (e) {
     await stop();
     throw new Error(
-      `Temporal dev server failed to start on ${address}: ${(e as Error).message}\n${tail.join('\n')}`,
+      `Temporal dev server failed to start on ${address}: ${(e as Error).message}\n${tail.text()}`,
     );
   }
   log(`temporal: dev server ready on ${address}${uiUrl ? `, UI ${uiUrl}` : ''} in ${Date.now() - t0} ms`);

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { canBind, commandLine, freePort, pidAlive, stopPid } from './net';
+import { outputTail } from './outputTail';
 
 /** Port the app uses by default (5433 so it does not clash with a system PostgreSQL on 5432). */
 export const DEFAULT_POSTGRES_PORT = 5433;
@@ -58,14 +59,9 @@ export async function startEmbeddedPostgres(opts: {
   await fs.mkdir(path.dirname(dataDir), { recursive: true });
 
   const EmbeddedPostgres = await importEmbeddedPostgres();
-  const tail: string[] = [];
+  const tail = outputTail(40);
   const onLog = (m: string) => {
-    for (const line of m.split('\n')) {
-      if (!line.trim()) continue;
-      tail.push(line);
-      if (tail.length > 40) tail.shift();
-      log(`postgres: ${line}`);
-    }
+    for (const line of tail.add(m)) log(`postgres: ${line}`);
   };
   const common = {
     user: USER,
@@ -132,7 +128,7 @@ export async function startEmbeddedPostgres(opts: {
   } catch (e) {
     await stopServer(server).catch(() => {});
     const why = e instanceof Error ? e.message : 'server exited';
-    throw new Error(`PostgreSQL failed to start (${dataDir}, port ${port}): ${why}\n${tail.join('\n')}`);
+    throw new Error(`PostgreSQL failed to start (${dataDir}, port ${port}): ${why}\n${tail.text()}`);
   } finally {
     clearTimeout(timer);
   }

@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { outputTail } from './outputTail';
 
 /**
  * The Temporal CLI version we build from source. Later tags carry `replace` directives in their
@@ -147,11 +148,9 @@ async function buildWithGo(go: string, target: string, log: (m: string) => void)
         env: { ...process.env, GOBIN: tmpBin },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
-      const tail: string[] = [];
+      const tail = outputTail(30);
       const onLine = (line: string) => {
-        tail.push(line);
-        if (tail.length > 30) tail.shift();
-        log(`go: ${line.replace(/^go: /, '')}`);
+        for (const kept of tail.add(line)) log(`go: ${kept.replace(/^go: /, '')}`);
       };
       readline.createInterface({ input: child.stdout! }).on('line', onLine);
       readline.createInterface({ input: child.stderr! }).on('line', onLine);
@@ -168,7 +167,7 @@ async function buildWithGo(go: string, target: string, log: (m: string) => void)
       child.once('close', (code, signal) => {
         clearInterval(beat);
         if (code === 0) resolve();
-        else reject(new Error(`go install failed (code ${code}, signal ${signal}):\n${tail.join('\n')}`));
+        else reject(new Error(`go install failed (code ${code}, signal ${signal}):\n${tail.text()}`));
       });
     });
     await fs.mkdir(dir, { recursive: true });
