@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
-import { Authenticator, parseTokenSpec, type ApiToken } from './api/auth';
+import { Authenticator, parseTokenSpec, type ApiToken } from './auth/apiTokens';
 import { buildApi } from './api/server';
 import { LocalArtifactStore } from './artifacts/store';
 import { loadOrCreateLocalSecrets } from './auth/localSecrets';

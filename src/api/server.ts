@@ -12,7 +12,8 @@ import { ModelNotDeployedError, type Predictor } from '../serving/predictor';
 import { RowsError } from '../serving/rows';
 import { approveSignal, rejectSignal, statusQuery, WORKFLOW_TYPE, type LifecycleStatus } from '../workflows/definitions';
 import { ModelName } from '../workflows/searchAttributes';
-import { can, type Authenticator, type Caller, type Permission } from './auth';
+import type { Authenticator, Caller } from '../auth/apiTokens';
+import { can, type Permission } from './auth';
 
 export interface ApiDeps {
   temporal: Client;

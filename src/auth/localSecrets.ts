@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { ApiToken } from '../api/auth';
+import type { ApiToken } from './apiTokens';
 
 export interface LocalSecrets {
   approvalSecret: string;

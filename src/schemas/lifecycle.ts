@@ -53,6 +53,11 @@ export const LifecycleInput = z
     approvalTimeout: Duration.default('7d'),
     /** Who asked for this run; set by the API from the caller's token. Cannot approve it (four-eyes). */
     requestedBy: Identity.default('unknown'),
+    /**
+     * Proof that `requestedBy` asked for this workflow id, issued by the API (`POST /lifecycles/requester-proof`).
+     * The API adds it to the runs it starts; without it the requester is unverified and two approvers must agree.
+     */
+    requesterProof: z.string().max(128).optional(),
   })
   .strict()
   .superRefine((input, ctx) => {
@@ -79,10 +84,15 @@ export const DecisionSignal = z
     /** Proof that `approver` is who they claim: issued by the API (`POST /runs/:id/approval-token`). */
     token: z
       .string({ error: 'is required: get one with `lifecycle approval-token <run>`' })
-      .min(1, 'is required: get one with `lifecycle approval-token <run>`'),
+      .min(1, 'is required: get one with `lifecycle approval-token <run>`')
+      .max(200, 'is not an approval token (too long)'),
   })
   .strict();
 export type DecisionSignal = z.infer<typeof DecisionSignal>;
+
+/** Payload of the `decide` update (what the API sends): a decision signal that names its decision. */
+export const DecisionUpdate = DecisionSignal.extend({ decision: z.enum(['approve', 'reject']) }).strict();
+export type DecisionUpdate = z.infer<typeof DecisionUpdate>;
 
 /** One line per problem, naming the field: used by the API, the CLI and the workflow. */
 export function formatZodError(error: z.ZodError): string {

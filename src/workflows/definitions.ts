@@ -1,12 +1,16 @@
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Deployment } from '../activities/deployment';
 import type { Evaluation } from '../activities/evaluation';
-import type { ReviewedDecision } from '../activities/approval';
 import type { RegressionMetrics } from '../domain/metrics';
 
 /** Signals, queries and result types of the lifecycle: shared by the workflow, the API and the CLI. */
 export const approveSignal = defineSignal<[unknown]>('approve');
 export const rejectSignal = defineSignal<[unknown]>('reject');
+/**
+ * The API's way to decide: the same review as the signals, but the caller gets the verdict on its own
+ * decision (payload: `DecisionUpdate` in schemas/lifecycle.ts).
+ */
+export const decideUpdate = defineUpdate<ReviewedDecision, [unknown]>('decide');
 export const statusQuery = defineQuery<LifecycleStatus>('status');
 
 export const WORKFLOW_TYPE = 'modelLifecycle';
@@ -14,19 +18,40 @@ export const WORKFLOW_TYPE = 'modelLifecycle';
 export type Stage = 'ingest' | 'validate' | 'train' | 'evaluate' | 'awaiting-approval' | 'deploy' | 'done';
 export type Outcome = 'deployed' | 'rejected' | 'expired' | 'not-blessed';
 
+/**
+ * The verdict on one decision attempt. `state`: `accepted` (it counts), `refused` (not proven or not
+ * allowed), `not-waiting` (the run is not waiting for a decision: too early, or already decided).
+ * `final` is true when the decision settled the run (a rejection, or the last approval needed).
+ */
+export interface ReviewedDecision {
+  decision: 'approve' | 'reject';
+  approver: string;
+  comment: string;
+  accepted: boolean;
+  state: 'accepted' | 'refused' | 'not-waiting';
+  final: boolean;
+  reason: string;
+  receivedAt: string;
+}
+
 export interface LifecycleStatus {
   modelName: string;
   stage: Stage;
   since: string;
   waitingFor: string | null;
   requestedBy: string;
+  /** Whether the requester is proven (started through the API, or with a requester proof); null until checked. */
+  requesterVerified: boolean | null;
   approvers: string[];
+  /** Distinct approvals needed: 1, or 2 when the requester is unverified; null until the approval stage. */
+  approvalsRequired: number | null;
+  approvedBy: string[];
   approvalDeadline: string | null;
   dataset: { sha256: string; uri: string; sourceUri: string; rowCount?: number } | null;
   validation: { warnings: string[]; reportUri: string } | null;
   candidate: { version: number; artifactUri: string; sha256: string; trainingMetrics: RegressionMetrics } | null;
   evaluation: Evaluation | null;
-  decisions: (ReviewedDecision & { decision: 'approve' | 'reject' })[];
+  decisions: ReviewedDecision[];
   deployment: Deployment | null;
   outcome: Outcome | null;
 }

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { inject } from 'vitest';
-import type { ApiToken } from '../../src/api/auth';
+import type { ApiToken } from '../../src/auth/apiTokens';
 import { startApi, startWorker, type AppContext } from '../../src/app';
 import { createApprovalToken } from '../../src/auth/approvalToken';
 import { loadConfig } from '../../src/config';

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { Authenticator, PERMISSIONS, can, parseTokenSpec, type Caller, type Permission, type Role } from '../../src/api/auth';
+import { PERMISSIONS, can, type Permission } from '../../src/api/auth';
+import { Authenticator, parseTokenSpec, type Caller, type Role } from '../../src/auth/apiTokens';
 
 const T_ALICE = 'alice-token-0123456789';
 const T_BOB = 'bob-token-abcdefghijkl';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it, expect } from 'vitest';
 import { parse } from 'yaml';
-import { parseTokenSpec } from '../../src/api/auth';
+import { parseTokenSpec } from '../../src/auth/apiTokens';
 import { ConfigSchema } from '../../src/config';
 
 /**

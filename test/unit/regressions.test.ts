@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseTokenSpec } from '../../src/api/auth';
+import { parseTokenSpec } from '../../src/auth/apiTokens';
 import { LocalArtifactStore } from '../../src/artifacts/store';
 import { loadConfig } from '../../src/config';
 import { readCsv } from '../../src/data/csv';
