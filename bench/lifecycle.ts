@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { startWorker } from '../src/app';
-import { createApprovalToken } from '../src/auth/approvalToken';
+import { issueApprovalToken, requesterProof } from '../src/auth/approvalToken';
 import { loadConfig } from '../src/config';
 import { usedCarsCsv, USED_CAR_FEATURES, USED_CAR_TARGET } from '../src/demo/usedCars';
 import { createLogger } from '../src/logger';
@@ -73,10 +73,10 @@ export default async function lifecycleBench(raw: Record<string, string>) {
   for (let i = 0; i < options.runs; i++) {
     const workflowId = `bench-${i}-${randomUUID().slice(0, 6)}`;
     const started = Date.now();
-    const handle: WorkflowHandle = await client.workflow.start(WORKFLOW_TYPE, {
+    const handle = await client.workflow.start(WORKFLOW_TYPE, {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       workflowId,
-      args: [{ modelName: 'bench-cars', datasetUri: file, target: USED_CAR_TARGET, features: USED_CAR_FEATURES, approvers: ['bench-approver'], requestedBy: 'bench', evaluation: { minImprovementOverChampion: 0 } }],
+      args: [{ modelName: 'bench-cars', datasetUri: file, target: USED_CAR_TARGET, features: USED_CAR_FEATURES, approvers: ['bench-approver'], requestedBy: 'bench', requesterProof: requesterProof(secrets.approvalSecret, workflowId, 'bench'), evaluation: { minImprovementOverChampion: 0 } }],
     });
     for (;;) {
       const s = await handle.query(statusQuery).catch(() => null);
@@ -84,7 +84,8 @@ export default async function lifecycleBench(raw: Record<string, string>) {
       if (s?.stage === 'done') throw new Error(`run ${i} ended early: ${s.outcome}`);
       await new Promise((r) => setTimeout(r, 20));
     }
-    await handle.signal(approveSignal, { approver: 'bench-approver', comment: '', token: createApprovalToken(secrets.approvalSecret, workflowId, 'bench-approver') });
+    const scope = { workflowId, runId: handle.firstExecutionRunId, approver: 'bench-approver', decision: 'approve' as const };
+    await handle.signal(approveSignal, { approver: 'bench-approver', comment: '', token: issueApprovalToken(secrets.approvalSecret, scope, 60_000).token });
     const result = await handle.result();
     const wall = Date.now() - started;
     const b = breakdown((await handle.fetchHistory()).events ?? []);

@@ -61,8 +61,10 @@ export interface ApprovalEvent {
   decision: 'approve' | 'reject';
   approver: string;
   accepted: boolean;
+  state: 'accepted' | 'refused' | 'not-waiting';
   reason: string;
   comment: string;
+  receivedAt: string;
 }
 
 const VERSION_COLUMNS = `id, model_name, version, status, trainer, params, training_metrics, evaluation, signature,
@@ -235,18 +237,36 @@ export class Registry {
   /** Audits one decision attempt; the eventKey makes a retried write a no-op. */
   async recordApprovalEvent(e: ApprovalEvent): Promise<void> {
     await this.pool.query(
-      `INSERT INTO approval_events (event_key, workflow_id, run_id, model_name, version_id, decision, approver, accepted, reason, comment)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (event_key) DO NOTHING`,
-      [e.eventKey, e.workflowId, e.runId, e.modelName, e.versionId, e.decision, e.approver, e.accepted, e.reason, e.comment],
+      `INSERT INTO approval_events (event_key, workflow_id, run_id, model_name, version_id, decision, approver, accepted, state, reason, comment, received_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (event_key) DO NOTHING`,
+      [e.eventKey, e.workflowId, e.runId, e.modelName, e.versionId, e.decision, e.approver, e.accepted, e.state, e.reason, e.comment, e.receivedAt],
     );
+  }
+
+  /**
+   * Claims a single-use approval token for one decision event. True when the event owns the token
+   * (first use, or a retry of the same event); false when another event already used it.
+   */
+  async claimApprovalToken(nonce: string, eventKey: string): Promise<boolean> {
+    const { rows } = await this.pool.query<{ event_key: string }>(
+      `WITH claimed AS (
+         INSERT INTO approval_token_uses (nonce, event_key) VALUES ($1, $2) ON CONFLICT (nonce) DO NOTHING RETURNING event_key
+       )
+       SELECT event_key FROM claimed UNION ALL SELECT event_key FROM approval_token_uses WHERE nonce = $1`,
+      [nonce, eventKey],
+    );
+    return rows[0]?.event_key === eventKey;
   }
 
   async approvalEvents(workflowId: string): Promise<Record<string, unknown>[]> {
     const { rows } = await this.pool.query(
-      `SELECT decision, approver, accepted, reason, comment, at FROM approval_events WHERE workflow_id = $1 ORDER BY id`,
+      `SELECT run_id, decision, approver, accepted, state, reason, comment, received_at, at FROM approval_events WHERE workflow_id = $1 ORDER BY id`,
       [workflowId],
     );
-    return rows.map((r) => ({ ...r, at: new Date(r.at).toISOString() }));
+    return rows.map((r) => ({
+      runId: r.run_id, decision: r.decision, approver: r.approver, accepted: r.accepted, state: r.state, reason: r.reason, comment: r.comment,
+      receivedAt: r.received_at ? new Date(r.received_at).toISOString() : null, at: new Date(r.at).toISOString(),
+    }));
   }
 
   private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {

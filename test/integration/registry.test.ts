@@ -45,7 +45,7 @@ describe('registry writes on real PostgreSQL are idempotent', () => {
 
   it('an audit event written twice is stored once', async () => {
     const workflowId = `wf-${randomUUID()}`;
-    const event = { eventKey: `${workflowId}/r/0`, workflowId, runId: 'r', modelName: 'm', versionId: null, decision: 'approve' as const, approver: 'alice', accepted: true, reason: 'ok', comment: '' };
+    const event = { eventKey: `${workflowId}/r/0`, workflowId, runId: 'r', modelName: 'm', versionId: null, decision: 'approve' as const, approver: 'alice', accepted: true, state: 'accepted' as const, reason: 'ok', comment: '', receivedAt: new Date().toISOString() };
     await registry.recordApprovalEvent(event);
     await registry.recordApprovalEvent(event);
     expect(await registry.approvalEvents(workflowId)).toHaveLength(1);

@@ -31,6 +31,7 @@ describe('the plain Temporal CLI', () => {
       features: USED_CAR_FEATURES,
       approvers: ['alice'],
       requestedBy: 'eve-engineer',
+      requesterProof: h.requesterProof(workflowId, 'eve-engineer'),
     };
     await temporal('workflow', 'start', '--type', 'modelLifecycle', '--task-queue', h.taskQueue, '--workflow-id', workflowId, '--input', JSON.stringify(input));
     const handle = h.client.workflow.getHandle(workflowId);
@@ -39,7 +40,7 @@ describe('the plain Temporal CLI', () => {
     const queried = JSON.parse(await temporal('workflow', 'query', '--workflow-id', workflowId, '--name', 'status', '--output', 'json'));
     expect(JSON.stringify(queried)).toContain('"stage":"awaiting-approval"');
 
-    await temporal('workflow', 'signal', '--workflow-id', workflowId, '--name', 'approve', '--input', JSON.stringify(h.decision(workflowId, 'alice', 'from the CLI')));
+    await temporal('workflow', 'signal', '--workflow-id', workflowId, '--name', 'approve', '--input', JSON.stringify(await h.decision(handle, 'alice', { comment: 'from the CLI' })));
     expect(await resultOf(handle)).toMatchObject({ outcome: 'deployed', decidedBy: ['alice'] });
   });
 });

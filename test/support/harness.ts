@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { inject } from 'vitest';
+import { ApplicationFailure, Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { expect, inject } from 'vitest';
 import type { ApiToken } from '../../src/auth/apiTokens';
 import { startApi, startWorker, type AppContext } from '../../src/app';
-import { createApprovalToken } from '../../src/auth/approvalToken';
+import { issueApprovalToken, requesterProof } from '../../src/auth/approvalToken';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { createPool } from '../../src/registry/db';
@@ -61,12 +61,18 @@ export async function startHarness(name: string, options: { api?: boolean } = {}
       await fs.writeFile(full, csv);
       return full;
     },
-    start(input: LifecycleInputRaw, workflowId = `${name}-${randomUUID().slice(0, 8)}`): Promise<WorkflowHandle> {
-      return client.workflow.start(WORKFLOW_TYPE, { taskQueue: config.TEMPORAL_TASK_QUEUE, workflowId, args: [input] });
+    /** What `POST /lifecycles/requester-proof` answers for `requestedBy` and this workflow id. */
+    requesterProof: (workflowId: string, requestedBy: string) => requesterProof(ctx.secrets.approvalSecret, workflowId, requestedBy),
+    /** Starts a run as the API would: with a proof of `requestedBy`, unless `verified: false` (a plain Temporal CLI start). */
+    start(input: LifecycleInputRaw, workflowId = `${name}-${randomUUID().slice(0, 8)}`, options: { verified?: boolean } = {}): Promise<WorkflowHandle> {
+      const proof = options.verified === false || !input.requestedBy ? {} : { requesterProof: requesterProof(ctx.secrets.approvalSecret, workflowId, input.requestedBy) };
+      return client.workflow.start(WORKFLOW_TYPE, { taskQueue: config.TEMPORAL_TASK_QUEUE, workflowId, args: [{ ...input, ...proof }] });
     },
-    /** A decision signal payload as the API would issue it for `approver`. */
-    decision(workflowId: string, approver: string, comment = '') {
-      return { approver, comment, token: createApprovalToken(ctx.secrets.approvalSecret, workflowId, approver) };
+    /** A decision signal payload as the API would issue it for `approver`, for the run's current execution. */
+    async decision(handle: WorkflowHandle, approver: string, options: { decision?: 'approve' | 'reject'; comment?: string; ttlMs?: number } = {}) {
+      const { runId } = await handle.describe();
+      const scope = { workflowId: handle.workflowId, runId, approver, decision: options.decision ?? 'approve' };
+      return { approver, comment: options.comment ?? '', token: issueApprovalToken(ctx.secrets.approvalSecret, scope, options.ttlMs ?? 3_600_000).token };
     },
     async stop() {
       await api?.stop();
@@ -92,3 +98,13 @@ export async function waitForStatus(handle: WorkflowHandle, done: (s: LifecycleS
 }
 
 export const resultOf = (handle: WorkflowHandle) => handle.result() as Promise<LifecycleResult>;
+
+/** The typed failure a run ended with (the ApplicationFailure under the activity failure). */
+export async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await promise.then(() => null, (e) => e);
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  let cause = (err as WorkflowFailedError).cause;
+  while (cause && !(cause instanceof ApplicationFailure)) cause = (cause as Error).cause as typeof cause;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  return cause as ApplicationFailure;
+}
