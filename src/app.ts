@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import { msToNumber } from '@temporalio/common';
 import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
@@ -76,8 +77,11 @@ export async function startWorker(ctx: AppContext, workflowBundle?: WorkerOption
   };
 }
 
-/** Starts the HTTP API; resolves once it listens. */
-export async function startApi(ctx: AppContext): Promise<{ app: FastifyInstance; url: string; stop(): Promise<void> }> {
+/**
+ * Starts the HTTP API; resolves once it listens. `temporalCliPath` is the CLI named in the commands the
+ * API hands out (default: `temporal` on PATH).
+ */
+export async function startApi(ctx: AppContext, options: { temporalCliPath?: string } = {}): Promise<{ app: FastifyInstance; url: string; stop(): Promise<void> }> {
   const pool: pg.Pool = createPool(ctx.databaseUrl);
   const registry = new Registry(pool);
   const connection = await Connection.connect({ address: ctx.temporalAddress });
@@ -90,6 +94,9 @@ export async function startApi(ctx: AppContext): Promise<{ app: FastifyInstance;
     authenticator: new Authenticator(ctx.secrets.tokens),
     approvalSecret: ctx.secrets.approvalSecret,
     log: ctx.log,
+    approvalTokenTtlMs: msToNumber(ctx.config.APPROVAL_TOKEN_TTL),
+    authFailuresPerMinute: ctx.config.AUTH_FAILURES_PER_MINUTE,
+    temporalCli: { path: options.temporalCliPath ?? 'temporal', address: ctx.temporalAddress, namespace: ctx.config.TEMPORAL_NAMESPACE },
   });
   const url = await app.listen({ host: ctx.config.API_HOST, port: ctx.config.API_PORT });
   return {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { formatZodError } from './schemas/lifecycle';
+import { Duration, formatZodError } from './schemas/lifecycle';
 
 /**
  * Configuration comes from environment variables only, validated once at start-up.
@@ -21,6 +21,10 @@ export const ConfigSchema = z.object({
   API_PORT: port.default(3000),
   API_TOKENS: z.string().optional(),
   APPROVAL_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Lifetime of the approval tokens the API issues, e.g. "1h", "15m". */
+  APPROVAL_TOKEN_TTL: Duration.default('1h'),
+  /** Wrong bearer tokens one client address may present per minute before the API answers 429. */
+  AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(60),
   /** Comma-separated directories datasets may be read from; default: the working directory and DATA_DIR. */
   INGEST_ROOTS: z.string().optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

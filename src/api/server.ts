@@ -1,19 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
-import { Client, WorkflowNotFoundError } from '@temporalio/client';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
-import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
-import { createApprovalToken } from '../auth/approvalToken';
+import type { Client } from '@temporalio/client';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { z } from 'zod';
+import type { Authenticator } from '../auth/apiTokens';
+import { requesterProof } from '../auth/approvalToken';
 import type { Logger } from '../logger';
 import type { Registry } from '../registry/registry';
-import { LifecycleInput, ModelName as ModelNameSchema } from '../schemas/lifecycle';
-import { ModelNotDeployedError, type Predictor } from '../serving/predictor';
-import { RowsError } from '../serving/rows';
-import { approveSignal, rejectSignal, statusQuery, WORKFLOW_TYPE, type LifecycleStatus } from '../workflows/definitions';
+import { formatZodError, LifecycleInput } from '../schemas/lifecycle';
+import type { Predictor } from '../serving/predictor';
+import { statusQuery, WORKFLOW_TYPE } from '../workflows/definitions';
 import { ModelName } from '../workflows/searchAttributes';
-import type { Authenticator, Caller } from '../auth/apiTokens';
-import { can, type Permission } from './auth';
+import { callerOf, installAuthentication } from './authenticate';
+import { decide, issueToken, openRun, type DecisionDeps } from './decisions';
+import { errorHandler, HttpError } from './errors';
+import { installJsonBodyParser } from './jsonBody';
+import {
+  ApprovalTokenAnswer, ApprovalTokenBody, DecisionBody, DecisionRefused, DecisionVerdict, Decisions, ErrorBody, Health, MAX_PARAM_LENGTH, ModelParams,
+  Models, PredictBody, Predicted, RequesterProofAnswer, RequesterProofBody, RunParams, RunStatus, Started, StartBody, Versions,
+} from './schemas';
+import { signalCommand, startCommand, type TemporalCliTarget } from './temporalCommands';
 
 export interface ApiDeps {
   temporal: Client;
@@ -23,155 +30,249 @@ export interface ApiDeps {
   authenticator: Authenticator;
   approvalSecret: string;
   log: Logger;
+  /** Lifetime of the approval tokens the API issues (APPROVAL_TOKEN_TTL). Default 1 hour. */
+  approvalTokenTtlMs?: number;
+  /** The CLI, server and namespace named in the commands the API hands out. Default `temporal` on 127.0.0.1:7233, namespace default. */
+  temporalCli?: TemporalCliTarget;
+  /** Wrong bearer tokens per client address per minute before 429 (AUTH_FAILURES_PER_MINUTE). Default 60. */
+  authFailuresPerMinute?: number;
+  /** How long an approve/reject waits for the workflow's verdict before 503. Default 30 s. */
+  decisionTimeoutMs?: number;
 }
 
-class HttpError extends Error {
-  constructor(readonly statusCode: number, message: string) {
-    super(message);
-  }
+/** Body limits per route, in bytes: each is a few times the largest valid body, and documented as 413. */
+const KiB = 1024;
+const BODY_LIMIT = { default: 16 * KiB, start: 64 * KiB, predict: 4 * 1024 * KiB } as const;
+/** Queries need a worker; without one they would hang, so the status route gives up on them. */
+const QUERY_TIMEOUT_MS = 10_000;
+
+const STATUS_TEXT: Record<number, string> = {
+  200: 'OK',
+  201: 'Created',
+  400: 'Invalid request: the message names the field',
+  401: 'Missing or unknown bearer token',
+  403: 'Your role may not do this (or the workflow refused your decision: see the reason)',
+  404: 'No such run or model',
+  405: 'Method not allowed on this path',
+  409: 'The run is not in a state to take this (closed, or not waiting for a decision)',
+  413: 'Body larger than this route accepts',
+  414: `A path parameter longer than ${MAX_PARAM_LENGTH} characters`,
+  415: 'Body is not application/json',
+  422: 'The model produced no finite prediction for a row',
+  429: 'Too many failed authentication attempts from your address: see Retry-After',
+  503: 'Temporal is not reachable, or the workflow did not review the decision in time',
+};
+
+/** Response schemas for an operation: the success bodies plus the listed error statuses, all as `ErrorBody`. */
+function responses(ok: Record<number, z.ZodType>, errors: number[]) {
+  const entry = (status: number, schema: z.ZodType) => [status, { description: STATUS_TEXT[status], content: { 'application/json': { schema } } }] as const;
+  return Object.fromEntries([...Object.entries(ok).map(([s, schema]) => entry(Number(s), schema)), ...errors.map((s) => entry(s, ErrorBody))]);
 }
+/** Statuses every authenticated route can answer. */
+const AUTH = [400, 401, 403, 429];
+const PARAM = [404, 414];
+const BODY = [413, 415];
 
-const RunParams = z.object({ id: z.string().min(1).max(255) });
-const ModelParams = z.object({ name: ModelNameSchema });
-const DecisionBody = z.object({ comment: z.string().max(2000).default('') }).strict().prefault({});
-const PredictBody = z
-  .object({ rows: z.array(z.record(z.string(), z.unknown())).min(1, 'must hold at least one row').max(10_000, 'at most 10,000 rows per request') })
-  .strict();
-
-const DECISION_WAIT_MS = 10_000;
-
-/** The thin HTTP API: it validates, authenticates, and talks to Temporal and the registry. It runs no lifecycle work. */
+/** The thin HTTP API: it authenticates, validates, and talks to Temporal and the registry. It runs no lifecycle work. */
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger }).withTypeProvider<ZodTypeProvider>();
+  const cli: TemporalCliTarget = deps.temporalCli ?? { path: 'temporal', address: '127.0.0.1:7233', namespace: 'default' };
+  const decisions: DecisionDeps = {
+    temporal: deps.temporal,
+    approvalSecret: deps.approvalSecret,
+    approvalTokenTtlMs: deps.approvalTokenTtlMs ?? 3_600_000,
+    decisionTimeoutMs: deps.decisionTimeoutMs ?? 30_000,
+  };
+  const app = Fastify({
+    loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT.default,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // The router's own refusals (414 too-long parameter, 400 bad URL encoding) in the documented ErrorBody shape.
+    frameworkErrors: (err, _request, reply) => void (reply as FastifyReply).code(err.statusCode ?? 400).send({ error: err.message }),
+  }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+  installJsonBodyParser(app);
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Lifecycle API', version: '0.1.0', description: 'Start, follow and approve model lifecycles; serve predictions.' },
+      info: { title: 'Lifecycle API', version: '0.2.0', description: 'Start, follow and approve model lifecycles; serve predictions.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
   });
+  await installAuthentication(app, { authenticator: deps.authenticator, failuresPerMinute: deps.authFailuresPerMinute ?? 60 });
+  installMethodNotAllowed(app);
 
-  app.setErrorHandler((err, request, reply) => {
-    if (hasZodFastifySchemaValidationErrors(err)) {
-      const problems = err.validation.map((v) => `${v.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(body)'}: ${v.message}`);
-      return reply.code(400).send({ error: `invalid ${err.validationContext ?? 'request'}: ${problems.join('; ')}` });
-    }
-    if (err instanceof HttpError) return reply.code(err.statusCode).send({ error: err.message });
-    if (err instanceof RowsError) return reply.code(400).send({ error: err.message });
-    if (err instanceof ModelNotDeployedError) return reply.code(404).send({ error: err.message });
-    if (err instanceof WorkflowNotFoundError) return reply.code(404).send({ error: `no lifecycle run "${(request.params as { id?: string }).id}"` });
-    const status = (err as { statusCode?: number }).statusCode;
-    if (status && status < 500) return reply.code(status).send({ error: (err as Error).message });
-    request.log.error({ err }, 'request failed');
-    return reply.code(500).send({ error: 'internal error' });
-  });
+  app.get('/health', { config: { access: 'public' }, schema: { hide: true, response: { 200: Health } } }, async () => ({ ok: true }));
+  app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
-  const caller = (request: FastifyRequest, permission: Permission): Caller => {
-    const who = deps.authenticator.authenticate(request.headers.authorization);
-    if (!who) throw new HttpError(401, 'missing or unknown bearer token');
-    if (!can(who, permission)) throw new HttpError(403, `role "${who.role}" of "${who.identity}" may not ${permission}`);
-    return who;
-  };
-  const run = (id: string) => deps.temporal.workflow.getHandle(id);
+  app.post(
+    '/lifecycles',
+    {
+      config: { access: 'start' },
+      bodyLimit: BODY_LIMIT.start,
+      schema: { summary: 'Start a model lifecycle', body: StartBody, response: responses({ 201: Started }, [...AUTH, ...BODY, 503]) },
+    },
+    async (request, reply) => {
+      const who = callerOf(request);
+      const workflowId = `lifecycle-${request.body.modelName}-${randomUUID().slice(0, 8)}`;
+      // The full input schema also checks what JSON Schema cannot state (the target is not a feature).
+      const parsed = LifecycleInput.safeParse({ ...request.body, requestedBy: who.identity, requesterProof: requesterProof(deps.approvalSecret, workflowId, who.identity) });
+      if (!parsed.success) throw new HttpError(400, `invalid body: ${formatZodError(parsed.error)}`);
+      const handle = await deps.temporal.workflow.start(WORKFLOW_TYPE, {
+        taskQueue: deps.taskQueue,
+        workflowId,
+        args: [parsed.data],
+        typedSearchAttributes: [{ key: ModelName, value: parsed.data.modelName }],
+      });
+      return reply.code(201).send({ workflowId, runId: handle.firstExecutionRunId, statusUrl: `/lifecycles/${workflowId}` });
+    },
+  );
 
-  app.get('/health', { schema: { hide: true } }, async () => ({ ok: true }));
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.post(
+    '/lifecycles/requester-proof',
+    {
+      config: { access: 'start' },
+      schema: {
+        summary: 'Proof that you request a run, for starting it with the plain Temporal CLI',
+        body: RequesterProofBody,
+        response: responses({ 200: RequesterProofAnswer }, [...AUTH, ...BODY]),
+      },
+    },
+    async (request) => {
+      const who = callerOf(request);
+      const { workflowId } = request.body;
+      const proof = requesterProof(deps.approvalSecret, workflowId, who.identity);
+      const input = JSON.stringify({ requestedBy: who.identity, requesterProof: proof });
+      return {
+        workflowId,
+        requestedBy: who.identity,
+        requesterProof: proof,
+        temporalCli: startCommand(cli, { workflowId, taskQueue: deps.taskQueue, workflowType: WORKFLOW_TYPE, input }),
+      };
+    },
+  );
 
-  app.post('/lifecycles', { schema: { body: LifecycleInput, summary: 'Start a model lifecycle' } }, async (request, reply) => {
-    const who = caller(request, 'start');
-    const raw = request.body as unknown as { requestedBy?: string };
-    if (raw.requestedBy !== undefined && raw.requestedBy !== 'unknown' && raw.requestedBy !== who.identity) {
-      throw new HttpError(400, `requestedBy: is set from your token ("${who.identity}"); leave it out`);
-    }
-    const input = { ...request.body, requestedBy: who.identity };
-    const workflowId = `lifecycle-${input.modelName}-${randomUUID().slice(0, 8)}`;
-    const handle = await deps.temporal.workflow.start(WORKFLOW_TYPE, {
-      taskQueue: deps.taskQueue,
-      workflowId,
-      args: [input],
-      typedSearchAttributes: [{ key: ModelName, value: input.modelName }],
-    });
-    return reply.code(201).send({ workflowId, runId: handle.firstExecutionRunId, statusUrl: `/lifecycles/${workflowId}` });
-  });
+  app.get(
+    '/lifecycles/:id',
+    { config: { access: 'read' }, schema: { summary: 'Status of a lifecycle run', params: RunParams, response: responses({ 200: RunStatus }, [...AUTH, ...PARAM, 503]) } },
+    async (request) => {
+      const handle = deps.temporal.workflow.getHandle(request.params.id);
+      const description = await handle.describe();
+      const state = description.status.name;
+      let failure: string | null = null;
+      if (state === 'FAILED' || state === 'TERMINATED' || state === 'TIMED_OUT') {
+        failure = await handle.result().then(() => null, (err: Error) => rootMessage(err));
+      }
+      const status = await deps.temporal.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => handle.query(statusQuery)).catch(() => null);
+      return { workflowId: handle.workflowId, runId: description.runId, temporalStatus: state, failure, status: status as z.infer<typeof RunStatus>['status'] };
+    },
+  );
 
-  app.get('/lifecycles/:id', { schema: { params: RunParams, summary: 'Status of a lifecycle run' } }, async (request) => {
-    caller(request, 'read');
-    const handle = run(request.params.id);
-    const description = await handle.describe();
-    const state = description.status.name;
-    let failure: string | null = null;
-    if (state === 'FAILED' || state === 'TERMINATED' || state === 'TIMED_OUT') {
-      failure = await handle.result().then(() => null, (err: Error) => rootMessage(err));
-    }
-    const status = await handle.query(statusQuery).catch(() => null);
-    return { workflowId: handle.workflowId, runId: description.runId, temporalStatus: state, failure, status };
-  });
+  app.get(
+    '/lifecycles/:id/decisions',
+    { config: { access: 'read' }, schema: { summary: 'Audit trail of approval decisions', params: RunParams, response: responses({ 200: Decisions }, [...AUTH, 414]) } },
+    async (request) => ({ decisions: (await deps.registry.approvalEvents(request.params.id)) as z.infer<typeof Decisions>['decisions'] }),
+  );
 
-  app.get('/lifecycles/:id/decisions', { schema: { params: RunParams, summary: 'Audit trail of approval decisions' } }, async (request) => {
-    caller(request, 'read');
-    return { decisions: await deps.registry.approvalEvents(request.params.id) };
-  });
+  app.post(
+    '/lifecycles/:id/approval-token',
+    {
+      config: { access: 'decide' },
+      schema: {
+        summary: 'Single-use token proving your identity in an approve/reject signal from the Temporal UI or CLI',
+        params: RunParams,
+        body: ApprovalTokenBody,
+        response: responses({ 200: ApprovalTokenAnswer }, [...AUTH, ...PARAM, ...BODY, 409, 503]),
+      },
+    },
+    async (request) => {
+      const who = callerOf(request);
+      const { decision } = request.body;
+      const run = await openRun(deps.temporal, request.params.id);
+      const issued = issueToken(decisions, run, who.identity, decision);
+      const signalPayload = JSON.stringify({ approver: who.identity, comment: '', token: issued.token });
+      return {
+        approver: who.identity,
+        decision,
+        workflowId: run.workflowId,
+        runId: run.runId,
+        token: issued.token,
+        expiresAt: issued.expiresAt,
+        signalName: decision,
+        signalPayload,
+        temporalCli: signalCommand(cli, run, decision, signalPayload),
+      };
+    },
+  );
 
-  app.post('/lifecycles/:id/approval-token', { schema: { params: RunParams, summary: 'Token proving your identity in a UI or CLI signal' } }, async (request) => {
-    const who = caller(request, 'decide');
-    const workflowId = request.params.id;
-    await run(workflowId).describe(); // 404 for unknown runs
-    const token = createApprovalToken(deps.approvalSecret, workflowId, who.identity);
-    const payload = JSON.stringify({ approver: who.identity, comment: '', token });
-    return {
-      approver: who.identity,
-      token,
-      signalPayload: payload,
-      temporalCli: `temporal workflow signal --workflow-id ${workflowId} --name approve --input '${payload}'`,
-    };
-  });
-
-  for (const [path, signal, decision] of [
-    ['approve', approveSignal, 'approve'],
-    ['reject', rejectSignal, 'reject'],
-  ] as const) {
-    app.post(`/lifecycles/:id/${path}`, { schema: { params: RunParams, body: DecisionBody, summary: `Send the ${decision} decision as the caller` } }, async (request, reply) => {
-      const who = caller(request, 'decide');
-      const handle = run(request.params.id);
-      const before = (await handle.query(statusQuery)).decisions.length;
-      const token = createApprovalToken(deps.approvalSecret, handle.workflowId, who.identity);
-      await handle.signal(signal, { approver: who.identity, comment: request.body.comment, token });
-      const verdict = await waitForReview(() => handle.query(statusQuery), before);
-      if (!verdict) return reply.code(202).send({ decision, approver: who.identity, reviewed: false });
-      return reply.code(verdict.accepted ? 200 : 403).send({ decision, approver: who.identity, reviewed: true, accepted: verdict.accepted, reason: verdict.reason });
-    });
+  for (const decision of ['approve', 'reject'] as const) {
+    app.post(
+      `/lifecycles/:id/${decision}`,
+      {
+        config: { access: 'decide' },
+        schema: {
+          summary: `${decision === 'approve' ? 'Approve' : 'Reject'} the candidate as the caller; answers the workflow's verdict on this decision`,
+          params: RunParams,
+          body: DecisionBody,
+          response: { ...responses({ 200: DecisionVerdict }, [400, 401, 429, 404, 414, ...BODY, 503]), ...responses({ 403: DecisionRefused, 409: DecisionRefused }, []) },
+        },
+      },
+      async (request, reply) => {
+        const answer = await decide(decisions, request.params.id, callerOf(request).identity, decision, request.body.comment);
+        if (answer.status === 200) return reply.code(200).send(answer.verdict);
+        return reply.code(answer.status).send({ error: answer.error, verdict: answer.verdict });
+      },
+    );
   }
 
-  app.get('/models', { schema: { summary: 'Registered models and their aliases' } }, async (request) => {
-    caller(request, 'read');
-    return { models: await deps.registry.listModels() };
-  });
+  app.get(
+    '/models',
+    { config: { access: 'read' }, schema: { summary: 'Registered models and their aliases', response: responses({ 200: Models }, AUTH) } },
+    async () => ({ models: await deps.registry.listModels() }),
+  );
 
-  app.get('/models/:name/versions', { schema: { params: ModelParams, summary: 'Versions of a model with lineage and metrics' } }, async (request) => {
-    caller(request, 'read');
-    return { versions: await deps.registry.listVersions(request.params.name), aliasHistory: await deps.registry.aliasHistory(request.params.name) };
-  });
+  app.get(
+    '/models/:name/versions',
+    { config: { access: 'read' }, schema: { summary: 'Versions of a model with lineage and metrics', params: ModelParams, response: responses({ 200: Versions }, [...AUTH, 414]) } },
+    async (request) => ({
+      versions: (await deps.registry.listVersions(request.params.name)) as unknown as z.infer<typeof Versions>['versions'],
+      aliasHistory: await deps.registry.aliasHistory(request.params.name),
+    }),
+  );
 
-  app.post('/models/:name/predict', { schema: { params: ModelParams, body: PredictBody, summary: 'Predict with the production version' } }, async (request) => {
-    caller(request, 'predict');
-    return deps.predictor.predict(request.params.name, request.body.rows);
-  });
+  app.post(
+    '/models/:name/predict',
+    {
+      config: { access: 'predict' },
+      bodyLimit: BODY_LIMIT.predict,
+      schema: { summary: 'Predict with the production version', params: ModelParams, body: PredictBody, response: responses({ 200: Predicted }, [...AUTH, ...PARAM, ...BODY, 422]) },
+    },
+    async (request) => deps.predictor.predict(request.params.name, request.body.rows),
+  );
 
   return app;
 }
 
-/** Waits until the workflow has reviewed the decision just sent (or gives up: the signal is still queued). */
-async function waitForReview(status: () => Promise<LifecycleStatus>, before: number) {
-  const deadline = Date.now() + DECISION_WAIT_MS;
-  while (Date.now() < deadline) {
-    const s = await status();
-    if (s.decisions.length > before) return s.decisions[before];
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return null;
+/**
+ * A known path with a method it does not serve answers 405 with `Allow` (RFC 9110), not 404, so a
+ * client can tell a wrong method from a wrong path.
+ */
+function installMethodNotAllowed(app: FastifyInstance): void {
+  const routes: { pattern: RegExp; methods: Set<string> }[] = [];
+  app.addHook('onRoute', (route) => {
+    const pattern = new RegExp(`^${route.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z_]+/g, '[^/]+')}$`);
+    const entry = routes.find((r) => r.pattern.source === pattern.source) ?? routes[routes.push({ pattern, methods: new Set() }) - 1];
+    for (const m of [route.method].flat()) entry.methods.add(m);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0];
+    const known = routes.find((r) => r.pattern.test(path));
+    if (known) return reply.code(405).header('allow', [...known.methods].sort().join(', ')).send({ error: `${request.method} is not allowed on ${path}; use ${[...known.methods].join(' or ')}` });
+    return reply.code(404).send({ error: `no route ${request.method} ${path}` });
+  });
 }
 
 function rootMessage(err: Error): string {

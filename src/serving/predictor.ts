@@ -8,6 +8,11 @@ export class ModelNotDeployedError extends Error {
   override name = 'ModelNotDeployedError';
 }
 
+/** The model produced no usable number for a row (e.g. an input so large that the arithmetic overflowed). */
+export class PredictionError extends Error {
+  override name = 'PredictionError';
+}
+
 export interface Prediction {
   model: string;
   version: number;
@@ -34,8 +39,13 @@ export class Predictor {
     const version = await this.registry.resolveAlias(modelName, 'production');
     if (!version) throw new ModelNotDeployedError(`model "${modelName}" has no production version`);
     const table = rowsToTable(rows, version.signature);
-    const predictions = await predictTable(await this.session(version), version.signature, table);
-    return { model: modelName, version: version.version, predictions: Array.from(predictions) };
+    const predictions = Array.from(await predictTable(await this.session(version), version.signature, table));
+    // JSON has no Infinity or NaN: they would go out as null, a silent non-answer. Name the row instead.
+    const bad = predictions.findIndex((p) => !Number.isFinite(p));
+    if (bad >= 0) {
+      throw new PredictionError(`rows[${bad}]: the model's prediction is not a finite number (${predictions[bad]}); check the row's values are in a sensible range`);
+    }
+    return { model: modelName, version: version.version, predictions };
   }
 
   private session(version: ModelVersion): Promise<OnnxSession> {

@@ -18,6 +18,8 @@ export function rowsToTable(rows: Record<string, unknown>[], signature: ModelSig
         const v = field(row, i, input.name);
         if (v === null) values[i] = Number.NaN;
         else if (typeof v === 'number' && Number.isFinite(v)) values[i] = v;
+        // JSON.stringify would print Infinity/NaN as "null", hiding what was sent (JSON 1e309 parses to Infinity).
+        else if (typeof v === 'number') throw new RowsError(`rows[${i}].${input.name}: not a finite number (${v})`);
         else throw new RowsError(`rows[${i}].${input.name}: expected a number or null, got ${JSON.stringify(v)}`);
       });
       columns[input.name] = { kind: 'numeric', values };

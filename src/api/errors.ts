@@ -1,0 +1,45 @@
+import { isGrpcServiceError, WorkflowNotFoundError } from '@temporalio/client';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { ModelNotDeployedError, PredictionError } from '../serving/predictor';
+import { RowsError } from '../serving/rows';
+
+/** An answer the API chose: the status code and a message for the client. */
+export class HttpError extends Error {
+  constructor(readonly statusCode: number, message: string) {
+    super(message);
+  }
+}
+
+/** gRPC codes that mean "Temporal cannot be reached right now": UNAVAILABLE, DEADLINE_EXCEEDED. */
+const TEMPORAL_UNAVAILABLE = new Set([14, 4]);
+
+function temporalUnavailable(err: unknown): boolean {
+  for (let e = err as { cause?: unknown } | undefined; e; e = e.cause as { cause?: unknown } | undefined) {
+    if (isGrpcServiceError(e) && TEMPORAL_UNAVAILABLE.has(e.code)) return true;
+  }
+  return false;
+}
+
+/** Maps every failure to one status and an `ErrorBody`; only unexpected failures are logged as errors. */
+export function errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const send = (status: number, error: string) => reply.code(status).send({ error });
+  if (hasZodFastifySchemaValidationErrors(err)) {
+    const problems = err.validation.map((v) => `${v.instancePath.replace(/^\//, '').replaceAll('/', '.') || `(${err.validationContext ?? 'request'})`}: ${v.message}`);
+    return send(400, `invalid ${err.validationContext ?? 'request'}: ${problems.join('; ')}`);
+  }
+  if (err instanceof HttpError) return send(err.statusCode, err.message);
+  if (err instanceof RowsError) return send(400, err.message);
+  if (err instanceof PredictionError) return send(422, err.message);
+  if (err instanceof ModelNotDeployedError) return send(404, err.message);
+  if (err instanceof WorkflowNotFoundError) return send(404, `no lifecycle run "${(request.params as { id?: string }).id}"`);
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return send(413, `the body is larger than the ${request.routeOptions.bodyLimit} bytes this route accepts`);
+  if (temporalUnavailable(err)) {
+    request.log.warn({ err }, 'Temporal unavailable');
+    return send(503, 'Temporal is not reachable right now; retry later');
+  }
+  // fastify's own refusals (415 media type, 400 empty body, ...) carry a client status and a clear message.
+  if (err.statusCode && err.statusCode < 500) return send(err.statusCode, err.message);
+  request.log.error({ err }, 'request failed');
+  return send(500, 'internal error');
+}

@@ -1,0 +1,161 @@
+import { z } from 'zod';
+import { Identity, LifecycleInput, ModelName } from '../schemas/lifecycle';
+
+/**
+ * Request and response schemas of the HTTP API. The same zod schemas validate requests, serialize
+ * responses and generate the OpenAPI document, so the document cannot drift from what the server does.
+ */
+
+/** Every error answer: one shape, one component in the document. */
+export const ErrorBody = z.object({ error: z.string() }).meta({ id: 'ErrorBody' });
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/**
+ * Longest run id (and path parameter) the server accepts. fastify's router answers 414 above its
+ * `maxParamLength`, which the server sets to this same number, so the documented limit is the real one.
+ */
+export const MAX_PARAM_LENGTH = 255;
+
+/**
+ * A workflow id as the API addresses it: characters that travel in a URL path unescaped, so a
+ * documented length is the length the router sees. Ids the API generates always match.
+ */
+export const WorkflowId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:@=-]*$/, 'must be letters, digits, ".", "_", ":", "@", "=" or "-", starting with a letter or digit')
+  .max(MAX_PARAM_LENGTH);
+
+export const RunParams = z.object({ id: WorkflowId });
+export const ModelParams = z.object({ name: ModelName });
+
+/** Fields of the lifecycle input that the API sets itself; a client sending them gets a 400 naming them. */
+const SERVER_SET = { requestedBy: true, requesterProof: true } as const;
+
+/**
+ * The body of `POST /lifecycles`: the lifecycle input without the fields the API sets. Feature names
+ * are documented as unique (the input refuses duplicates); the target-in-features rule, which JSON
+ * Schema cannot state, is checked by the full `LifecycleInput` in the handler.
+ */
+export const StartBody = z.strictObject(
+  {
+    ...LifecycleInput.shape,
+    features: LifecycleInput.shape.features.meta({ uniqueItems: true }),
+  },
+  {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? issue.keys.map((k) => (k in SERVER_SET ? `${k}: is set by the API from your token; leave it out` : `${k}: unknown field`)).join('; ')
+        : undefined,
+  },
+).omit(SERVER_SET);
+
+export const Started = z.object({ workflowId: z.string(), runId: z.string(), statusUrl: z.string() });
+
+export const DecisionBody = z.strictObject({ comment: z.string().max(2000).default('') }).prefault({});
+export const ApprovalTokenBody = z.strictObject({ decision: z.enum(['approve', 'reject']).default('approve') }).prefault({});
+export const RequesterProofBody = z.strictObject({ workflowId: WorkflowId });
+
+export const ApprovalTokenAnswer = z.object({
+  approver: Identity,
+  decision: z.enum(['approve', 'reject']),
+  workflowId: z.string(),
+  runId: z.string(),
+  token: z.string(),
+  expiresAt: z.string(),
+  signalName: z.enum(['approve', 'reject']),
+  signalPayload: z.string().describe('JSON payload of the signal: approver, comment, token'),
+  temporalCli: z.string().describe('a complete `temporal workflow signal` command'),
+});
+
+export const RequesterProofAnswer = z.object({
+  workflowId: z.string(),
+  requestedBy: Identity,
+  requesterProof: z.string(),
+  temporalCli: z.string().describe('a `temporal workflow start` command; add your input fields to its --input'),
+});
+
+/** The verdict on the caller's own decision (from the workflow's `decide` update). */
+export const DecisionVerdict = z.object({
+  decision: z.enum(['approve', 'reject']),
+  approver: z.string(),
+  comment: z.string(),
+  accepted: z.boolean(),
+  state: z.enum(['accepted', 'refused', 'not-waiting']),
+  final: z.boolean(),
+  reason: z.string(),
+  receivedAt: z.string(),
+});
+
+/** A decision refused or not counted: the error, plus the workflow's verdict when there is one. */
+export const DecisionRefused = ErrorBody.extend({ verdict: DecisionVerdict.optional() });
+
+/** The workflow's own status (its `status` query); the stable fields are typed, the rest passes through. */
+const WorkflowStatus = z.looseObject({
+  modelName: z.string(),
+  stage: z.string(),
+  since: z.string(),
+  waitingFor: z.string().nullable(),
+  requestedBy: z.string(),
+  approvers: z.array(z.string()),
+  decisions: z.array(z.looseObject({})),
+  outcome: z.string().nullable(),
+});
+
+export const RunStatus = z.object({
+  workflowId: z.string(),
+  runId: z.string(),
+  temporalStatus: z.string(),
+  failure: z.string().nullable(),
+  status: WorkflowStatus.nullable(),
+});
+
+export const Decisions = z.object({
+  decisions: z.array(
+    z.looseObject({
+      runId: z.string().nullable(),
+      decision: z.string(),
+      approver: z.string(),
+      accepted: z.boolean(),
+      state: z.string().nullable(),
+      reason: z.string(),
+      comment: z.string(),
+      receivedAt: z.string().nullable(),
+      at: z.string(),
+    }),
+  ),
+});
+
+export const Models = z.object({
+  models: z.array(z.object({ name: z.string(), createdAt: z.string(), aliases: z.record(z.string(), z.number()) })),
+});
+
+export const Versions = z.object({
+  versions: z.array(
+    z.looseObject({
+      modelName: z.string(),
+      version: z.number(),
+      status: z.string(),
+      trainer: z.string(),
+      params: z.record(z.string(), z.unknown()),
+      trainingMetrics: z.record(z.string(), z.number()),
+      evaluation: z.unknown(),
+      workflowId: z.string(),
+      runId: z.string(),
+      createdBy: z.string(),
+      approvedBy: z.array(z.string()).nullable(),
+      createdAt: z.string(),
+    }),
+  ),
+  aliasHistory: z.array(z.record(z.string(), z.unknown())),
+});
+
+export const MAX_PREDICT_ROWS = 10_000;
+export const PredictBody = z.strictObject({
+  rows: z
+    .array(z.record(z.string(), z.unknown()))
+    .min(1, 'must hold at least one row')
+    .max(MAX_PREDICT_ROWS, `at most ${MAX_PREDICT_ROWS.toLocaleString('en')} rows per request`),
+});
+export const Predicted = z.object({ model: z.string(), version: z.number(), predictions: z.array(z.number()) });
+
+export const Health = z.object({ ok: z.boolean() });
