@@ -60,7 +60,7 @@ export async function startWorker(ctx: AppContext, workflowBundle?: WorkerOption
     deps: {
       store: new LocalArtifactStore(ctx.config.artifactDir),
       registry: new Registry(pool),
-      ingestRoots: ctx.config.ingestRoots,
+      ingest: ctx.config.ingest,
       approvalSecret: ctx.secrets.approvalSecret,
     },
     workflowBundle,

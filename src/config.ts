@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import type { IngestPolicy } from './data/source';
 import { Duration, formatZodError } from './schemas/lifecycle';
 
 /**
@@ -25,11 +26,12 @@ export const ConfigSchema = z.object({
   APPROVAL_TOKEN_TTL: Duration.default('1h'),
   /** Wrong bearer tokens one client address may present per minute before the API answers 429. */
   AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(60),
-  /** Comma-separated directories datasets may be read from; default: the working directory and DATA_DIR. */
+  /** Comma-separated directories datasets may be read from; default: the working directory and DATA_DIR/datasets. */
   INGEST_ROOTS: z.string().optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
 });
-export type Config = z.infer<typeof ConfigSchema> & { dataDir: string; artifactDir: string; ingestRoots: string[] };
+export type Config = z.infer<typeof ConfigSchema> & { dataDir: string; artifactDir: string; ingest: IngestPolicy };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // An empty variable (API_PORT=) means unset, as in most shells' and compose files' conventions.
@@ -39,6 +41,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = path.resolve(parsed.data.DATA_DIR);
   const ingestRoots = parsed.data.INGEST_ROOTS
     ? parsed.data.INGEST_ROOTS.split(',').map((d) => d.trim()).filter(Boolean).map((d) => path.resolve(d))
-    : [process.cwd(), dataDir];
-  return { ...parsed.data, dataDir, artifactDir: path.join(dataDir, 'artifacts'), ingestRoots };
+    : [process.cwd(), path.join(dataDir, 'datasets')];
+  // DATA_DIR holds secrets, the database and artifacts: never ingestible, whatever the roots say.
+  return { ...parsed.data, dataDir, artifactDir: path.join(dataDir, 'artifacts'), ingest: { roots: ingestRoots, protectedDirs: [dataDir] } };
 }

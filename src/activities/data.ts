@@ -35,13 +35,20 @@ export async function loadTable(deps: ActivityDeps, dataset: ArtifactRef, schema
   return toTable(await readDataset(deps, dataset), schema, columns);
 }
 
+const LISTED = 20;
+
+/** The first few messages, then how many more and where they are. */
+function firstOf(messages: string[], rest: string): string[] {
+  return messages.length <= LISTED ? messages : [...messages.slice(0, LISTED), `and ${messages.length - LISTED} more ${rest}`];
+}
+
 export function dataActivities(deps: ActivityDeps) {
   return {
     /** Copies the source into the content-addressed store and registers the dataset version. Same bytes, same version. */
     async ingestDataset(input: { modelName: string; sourceUri: string }): Promise<DatasetVersion> {
       let file: string;
       try {
-        file = await resolveLocalSource(input.sourceUri, deps.ingestRoots);
+        file = await resolveLocalSource(input.sourceUri, deps.ingest);
       } catch (err) {
         if (err instanceof SourceError) throw nonRetryable(FailureType.datasetUnavailable, err.message);
         throw err;
@@ -59,18 +66,22 @@ export function dataActivities(deps: ActivityDeps) {
       const reference = champion ? ((await deps.registry.datasetSchema(champion.datasetSha256)) as DatasetSchema | null) : null;
       const report: ValidationReport = check(raw, { target: input.target, features: input.features, reference });
       const stored = await deps.store.putBytes(JSON.stringify(report, null, 2), 'reports', 'json');
-      const errors = report.findings.filter((f) => f.severity === 'error');
+      const errors = report.findings.filter((f) => f.severity === 'error').map((f) => f.message);
       if (errors.length > 0) {
+        // The message and details stay small whatever the file holds: the full report is stored by reference.
         throw nonRetryable(
           FailureType.datasetInvalid,
-          `dataset ${input.dataset.sha256.slice(0, 12)} failed validation: ${errors.map((e) => e.message).join('; ')}`,
-          { report: stored, findings: report.findings },
+          `dataset ${input.dataset.sha256.slice(0, 12)} failed validation: ${firstOf(errors, `errors (all in ${stored.uri})`).join('; ')}`,
+          { report: stored, errors: errors.length },
         );
       }
       await deps.registry.recordDatasetProfile(input.dataset.sha256, report.rowCount, report.schema);
       const warnings = report.findings.filter((f) => f.severity === 'warning').map((f) => f.message);
       log.info('dataset validated', { rows: report.rowCount, warnings: warnings.length });
-      return { rowCount: report.rowCount, schema: report.schema, warnings, report: stored };
+      // Only the columns the model uses travel on to training and evaluation.
+      const used = new Set([input.target, ...input.features]);
+      const schema = { columns: report.schema.columns.filter((c) => used.has(c.name)) };
+      return { rowCount: report.rowCount, schema, warnings: firstOf(warnings, `warnings (all in ${stored.uri})`), report: stored };
     },
   };
 }

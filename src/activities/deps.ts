@@ -1,11 +1,12 @@
 import type { LocalArtifactStore } from '../artifacts/store';
+import type { IngestPolicy } from '../data/source';
 import type { Registry } from '../registry/registry';
 
 /** What activities need from the outside world; wired once per worker. */
 export interface ActivityDeps {
   store: LocalArtifactStore;
   registry: Registry;
-  /** Directories datasets may be read from (INGEST_ROOTS). */
-  ingestRoots: string[];
+  /** Where datasets may be read from (INGEST_ROOTS), and what never may be. */
+  ingest: IngestPolicy;
   approvalSecret: string;
 }

@@ -15,6 +15,9 @@ export interface ArtifactRef {
 
 export type ArtifactKind = 'datasets' | 'models' | 'reports';
 
+const PRIVATE_FILE = 0o600;
+const PRIVATE_DIR = 0o700;
+
 export class ArtifactIntegrityError extends Error {
   override name = 'ArtifactIntegrityError';
 }
@@ -23,6 +26,7 @@ export class ArtifactIntegrityError extends Error {
  * Content-addressed artifact store on the local filesystem (the embedded default).
  * Objects are written to a temporary file, hashed on the way, then renamed into place, so a crash never
  * leaves a half-written artifact under its final name, and the same bytes always land on the same key.
+ * Datasets and models may be confidential: files are readable by the product's user only (0600, 0700).
  */
 export class LocalArtifactStore {
   readonly root: string;
@@ -34,7 +38,7 @@ export class LocalArtifactStore {
   /** Copies a readable stream into the store; returns its content address. */
   async putStream(source: NodeJS.ReadableStream, kind: ArtifactKind, extension: string): Promise<ArtifactRef> {
     const tmpDir = path.join(this.root, 'tmp');
-    await fs.mkdir(tmpDir, { recursive: true });
+    await fs.mkdir(tmpDir, { recursive: true, mode: PRIVATE_DIR });
     const tmp = path.join(tmpDir, randomUUID());
     const hash = createHash('sha256');
     let bytes = 0;
@@ -46,10 +50,10 @@ export class LocalArtifactStore {
       },
     });
     try {
-      await pipeline(source, hasher, createWriteStream(tmp, { flags: 'wx' }));
+      await pipeline(source, hasher, createWriteStream(tmp, { flags: 'wx', mode: PRIVATE_FILE }));
       const sha256 = hash.digest('hex');
       const final = this.pathFor(kind, sha256, extension);
-      await fs.mkdir(path.dirname(final), { recursive: true });
+      await fs.mkdir(path.dirname(final), { recursive: true, mode: PRIVATE_DIR });
       await fs.rename(tmp, final);
       return { uri: pathToFileURL(final).href, sha256, bytes };
     } finally {

@@ -6,6 +6,24 @@ export class CsvFormatError extends Error {
 }
 
 /**
+ * The parser's own messages quote the offending field, which may be anything (a key, a password):
+ * say what is wrong and where, in our words, without the file's content.
+ */
+function describeCsvError(err: CsvError): string {
+  const where = (err as CsvError & { lines?: number }).lines;
+  const at = where ? ` at line ${where}` : '';
+  const what: Record<string, string> = {
+    CSV_RECORD_INCONSISTENT_FIELDS_LENGTH: 'a row has a different number of fields than the header',
+    CSV_RECORD_INCONSISTENT_COLUMNS: 'a row has a different number of fields than the header',
+    CSV_QUOTE_NOT_CLOSED: 'a quoted field is never closed (unbalanced quote)',
+    CSV_INVALID_CLOSING_QUOTE: 'a quote inside a field is not escaped (unbalanced quote)',
+    CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE: 'text follows a closing quote (unbalanced quote)',
+    CSV_MAX_RECORD_SIZE: 'a row is too large',
+  };
+  return `malformed CSV${at}: ${what[err.code] ?? `the file cannot be parsed as CSV (${err.code})`}`;
+}
+
+/**
  * Reads an RFC 4180 CSV (header row, quotes, embedded newlines) into string columns.
  * Malformed input (ragged rows, unbalanced quotes, no header) becomes a CsvFormatError naming the line.
  */
@@ -28,7 +46,7 @@ export async function readCsv(source: NodeJS.ReadableStream, options: { delimite
       rowCount++;
     }
   } catch (err) {
-    if (err instanceof CsvError) throw new CsvFormatError(`malformed CSV: ${err.message}`);
+    if (err instanceof CsvError) throw new CsvFormatError(describeCsvError(err));
     throw err;
   }
   if (!header) throw new CsvFormatError('the file is empty: a header row is expected');

@@ -23,3 +23,9 @@ export function quoteList(values: readonly string[], maxItems = MAX_ITEMS): stri
   const shown = values.slice(0, maxItems).map((v) => quote(v)).join(', ');
   return values.length > maxItems ? `${shown} and ${values.length - maxItems} more` : shown;
 }
+
+/** A short unquoted list of names (e.g. a file's columns): at most `maxItems`, each sanitised. */
+export function shortList(values: readonly string[], maxItems = 30): string {
+  const shown = values.slice(0, maxItems).map((v) => sanitize(v)).join(', ');
+  return values.length > maxItems ? `${shown} and ${values.length - maxItems} more` : shown;
+}

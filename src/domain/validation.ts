@@ -1,3 +1,4 @@
+import { quote, quoteList, shortList } from './quote';
 import { columnIndex, inferSchema, isMissing, parseNumber, type ColumnSchema, type DatasetSchema, type RawTable } from './schema';
 
 export interface ValidationThresholds {
@@ -48,7 +49,7 @@ const EXAMPLES = 5;
 
 /** Rows are numbered from 1 for the first data row (line 2 of a file with a header). */
 function examples(rows: { row: number; value: string }[]): string {
-  const shown = rows.slice(0, EXAMPLES).map((r) => `row ${r.row + 1}: ${JSON.stringify(r.value)}`);
+  const shown = rows.slice(0, EXAMPLES).map((r) => `row ${r.row + 1}: ${quote(r.value)}`);
   return rows.length > EXAMPLES ? `${shown.join(', ')}, ...` : shown.join(', ');
 }
 
@@ -73,7 +74,7 @@ export function validateDataset(raw: RawTable, request: ValidationRequest): Vali
   };
 
   const duplicates = raw.header.filter((h, i) => raw.header.indexOf(h) !== i);
-  for (const name of new Set(duplicates)) error('duplicate-column', `column "${name}" appears more than once in the header`, name);
+  for (const name of new Set(duplicates)) error('duplicate-column', `column ${quote(name)} appears more than once in the header`, name);
   if (raw.rowCount < thresholds.minRows) {
     error('row-count', `the dataset has ${raw.rowCount} data rows; at least ${thresholds.minRows} are needed`);
   }
@@ -82,7 +83,7 @@ export function validateDataset(raw: RawTable, request: ValidationRequest): Vali
   const absent = used.filter((name) => columnIndex(raw, name) < 0);
   for (const name of absent) {
     const role = name === request.target ? 'target column' : 'feature column';
-    error('missing-column', `${role} "${name}" is not in the file (columns: ${raw.header.join(', ')})`, name);
+    error('missing-column', `${role} "${name}" is not in the file (columns: ${shortList(raw.header)})`, name);
   }
 
   const profiles: ColumnProfile[] = [];
@@ -130,7 +131,7 @@ export function validateDataset(raw: RawTable, request: ValidationRequest): Vali
 
     if (name === request.target) {
       if (type !== 'numeric') {
-        error('target-type', `target column "${name}" must be numeric for regression; it holds text such as ${[...distinct].slice(0, 3).map((d) => JSON.stringify(d)).join(', ')}`, name);
+        error('target-type', `target column "${name}" must be numeric for regression; it holds text such as ${quoteList([...distinct], 3)}`, name);
       }
       if (missingRows.length > 0) {
         error('target-missing', `target column "${name}": ${missingRows.length} row(s) have no value (${examples(missingRows.map((row) => ({ row, value: values[row] })))})`, name);

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
@@ -133,6 +134,19 @@ describe('modelLifecycle on the real Temporal server and PostgreSQL', () => {
 
     const outside = await failureOf(h.start(input(model, '/etc/passwd')).then((w) => w.result()));
     expect(outside.message).toMatch(/outside the allowed data directories/);
+  });
+
+  it('never ingests the product own files (secrets, database password), nor echoes them', async () => {
+    const model = uniqueModel();
+    const secrets = path.join(h.config.dataDir, 'secrets.json');
+    await fs.writeFile(secrets, '{"approvalSecret":"TOP-SECRET-VALUE"}');
+    for (const uri of [secrets, `file://${secrets}`]) {
+      const failure = await failureOf(h.start(input(model, uri)).then((w) => w.result()));
+      expect(failure.type).toBe('DatasetUnavailable');
+      expect(failure.message).toMatch(/product's own files|outside the allowed data directories/);
+      expect(JSON.stringify(failure)).not.toContain('TOP-SECRET-VALUE');
+    }
+    expect(await h.registry.listVersions(model)).toEqual([]);
   });
 
   it('rejects an invalid input before doing any work, naming the fields', async () => {

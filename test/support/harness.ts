@@ -33,7 +33,6 @@ export async function startHarness(name: string, options: { api?: boolean } = {}
     DATA_DIR: dataDir,
     TEMPORAL_TASK_QUEUE: `test-${name}-${randomUUID().slice(0, 8)}`,
     API_PORT: '0',
-    INGEST_ROOTS: dataDir,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
   });
   const ctx: AppContext = {
@@ -57,7 +56,9 @@ export async function startHarness(name: string, options: { api?: boolean } = {}
     api,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     async writeDataset(file: string, csv: string): Promise<string> {
-      const full = path.join(dataDir, file);
+      // The default drop zone: DATA_DIR/datasets is an ingest root, the rest of DATA_DIR is not.
+      const full = path.join(dataDir, 'datasets', file);
+      await fs.mkdir(path.dirname(full), { recursive: true });
       await fs.writeFile(full, csv);
       return full;
     },

@@ -53,6 +53,13 @@ describe('LocalArtifactStore', () => {
     expect(await fs.readFile(file)).toEqual(data);
   });
 
+  it('keeps artifacts private to the product user (not world-readable)', async () => {
+    const ref = await store.putBytes('secret,rows\n1,2\n', 'datasets', 'csv');
+    const file = fileURLToPath(ref.uri);
+    expect((await fs.stat(file)).mode & 0o777).toBe(0o600);
+    expect((await fs.stat(path.dirname(file))).mode & 0o077).toBe(0);
+  });
+
   it('the same bytes give the same uri and sha256; different bytes differ', async () => {
     const a = await store.putBytes('hello', 'models', 'onnx');
     const b = await store.putBytes(Buffer.from('hello'), 'models', 'onnx');

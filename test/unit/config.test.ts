@@ -31,7 +31,7 @@ describe('loadConfig', () => {
     expect(c.APPROVAL_SECRET).toBeUndefined();
     expect(c.dataDir).toBe(path.resolve('.data'));
     expect(c.artifactDir).toBe(path.join(path.resolve('.data'), 'artifacts'));
-    expect(c.ingestRoots).toEqual([process.cwd(), path.resolve('.data')]);
+    expect(c.ingest).toEqual({ roots: [process.cwd(), path.resolve('.data', 'datasets')], protectedDirs: [path.resolve('.data')] });
   });
 
   it('ignores unrelated environment variables', () => {
@@ -71,7 +71,7 @@ describe('loadConfig', () => {
     const c = loadConfig({ DATA_DIR: '/srv/lifecycle' });
     expect(c.dataDir).toBe('/srv/lifecycle');
     expect(c.artifactDir).toBe('/srv/lifecycle/artifacts');
-    expect(c.ingestRoots).toEqual([process.cwd(), '/srv/lifecycle']);
+    expect(c.ingest.roots).toEqual([process.cwd(), '/srv/lifecycle/datasets']);
   });
 
   it('resolves a relative DATA_DIR against the working directory', () => {
@@ -80,15 +80,15 @@ describe('loadConfig', () => {
 
   it('parses INGEST_ROOTS as comma-separated, trimmed, resolved directories replacing the defaults', () => {
     const c = loadConfig({ INGEST_ROOTS: '/data/a, /data/b ,rel/c' });
-    expect(c.ingestRoots).toEqual(['/data/a', '/data/b', path.join(process.cwd(), 'rel/c')]);
+    expect(c.ingest.roots).toEqual(['/data/a', '/data/b', path.join(process.cwd(), 'rel/c')]);
   });
 
   it('a single INGEST_ROOTS entry', () => {
-    expect(loadConfig({ INGEST_ROOTS: '/only/here' }).ingestRoots).toEqual(['/only/here']);
+    expect(loadConfig({ INGEST_ROOTS: '/only/here' }).ingest.roots).toEqual(['/only/here']);
   });
 
   it('an empty INGEST_ROOTS falls back to the defaults', () => {
     const c = loadConfig({ INGEST_ROOTS: '', DATA_DIR: '/srv/d' });
-    expect(c.ingestRoots).toEqual([process.cwd(), '/srv/d']);
+    expect(c.ingest.roots).toEqual([process.cwd(), '/srv/d/datasets']);
   });
 });

@@ -152,6 +152,15 @@ describe('readCsv', () => {
     expect(err.message).toMatch(/quote/i);
   });
 
+  it('never pastes the file content into its message', async () => {
+    for (const text of ['a,b\n"secret-value-1234"x,2\n', 'a,b\n1,2\nhunter2-password,4,5\n', 'k\n"unterminated hunter2-password\n']) {
+      const err = await failure(csv(text));
+      expect(err).toBeInstanceOf(CsvFormatError);
+      expect(err.message).not.toMatch(/secret-value|hunter2/);
+      expect(err.message).toMatch(/^malformed CSV at line \d+: /);
+    }
+  });
+
   it('refuses a header with a blank column name, giving its 1-based position', async () => {
     const err = await failure(csv('a, ,c\n1,2,3\n'));
     expect(err).toBeInstanceOf(CsvFormatError);

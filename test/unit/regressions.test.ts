@@ -32,7 +32,7 @@ describe('fixed in review', () => {
   it('treats empty variables as unset and ignores empty INGEST_ROOTS entries', () => {
     const config = loadConfig({ API_PORT: '', INGEST_ROOTS: '/data,', DATA_DIR: '/tmp/x' });
     expect(config.API_PORT).toBe(3000);
-    expect(config.ingestRoots).toEqual(['/data']);
+    expect(config.ingest.roots).toEqual(['/data']);
   });
 
   it('refuses API_TOKENS with a shared token or a repeated identity', () => {
