@@ -13,16 +13,40 @@ export const ModelName = z
 /** An identity (user or service) as known to the API's token table. */
 export const Identity = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/, 'must be a user or service name');
 
-/** Temporal duration strings such as "90s", "30m", "7d". */
-export const Duration = z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/, 'must be a duration like "30s", "15m", "7d"');
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const DURATION = /^(\d{1,9}(?:\.\d{1,6})?)\s*(ms|s|m|h|d)$/;
+const MAX_DURATION_MS = 366 * UNIT_MS.d;
+
+/** Milliseconds in a duration string accepted by `Duration` (NaN for anything else). */
+export function durationMs(text: string): number {
+  const [, amount, unit] = DURATION.exec(text) ?? [];
+  return unit ? Number(amount) * UNIT_MS[unit as keyof typeof UNIT_MS] : Number.NaN;
+}
+/** A range check that stays quiet when the format is already wrong (one message per problem). */
+const durationWithin = (minMs: number, maxMs: number) => (text: string) => !DURATION.test(text) || (durationMs(text) >= minMs && durationMs(text) <= maxMs);
+
+/**
+ * Temporal duration strings such as "90s", "30m", "7d", from 1 ms to a year: an unbounded one once
+ * passed validation and then failed every workflow task with "Invalid time value".
+ */
+export const Duration = z
+  .string()
+  .max(32)
+  .regex(DURATION, 'must be a duration like "30s", "15m", "7d"')
+  .refine(durationWithin(1, MAX_DURATION_MS), 'must be between 1ms and 366d');
+
+/** Column names come from users' files; long enough for real ones, bounded so inputs stay small. */
+const ColumnName = z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
+export const MAX_FEATURES = 1000;
+export const MAX_APPROVERS = 20;
 
 export const RidgeTrainer = z.object({
   name: z.literal('ridge'),
   params: z
     .object({
-      alpha: z.number().min(0).default(1),
+      alpha: z.number().min(0).max(1e9).default(1),
       maxCategories: z.number().int().min(1).max(1000).default(50),
-      minCategoryCount: z.number().int().min(1).default(1),
+      minCategoryCount: z.number().int().min(1).max(1_000_000_000).default(1),
     })
     .strict()
     .prefault({}),
@@ -44,13 +68,13 @@ export const EvaluationPolicy = z
 export const LifecycleInput = z
   .object({
     modelName: ModelName,
-    datasetUri: z.string().min(1, 'must name a CSV file: a path or a file:// URI'),
-    target: z.string().min(1),
-    features: z.array(z.string().min(1)).min(1, 'must list at least one feature column'),
+    datasetUri: z.string().min(1, 'must name a CSV file: a path or a file:// URI').max(2048, 'must be at most 2048 characters'),
+    target: ColumnName,
+    features: z.array(ColumnName).min(1, 'must list at least one feature column').max(MAX_FEATURES, `must list at most ${MAX_FEATURES} feature columns`),
     trainer: Trainer.prefault({ name: 'ridge' }),
     evaluation: EvaluationPolicy.prefault({}),
-    approvers: z.array(Identity).min(1, 'must name at least one approver'),
-    approvalTimeout: Duration.default('7d'),
+    approvers: z.array(Identity).min(1, 'must name at least one approver').max(MAX_APPROVERS, `must name at most ${MAX_APPROVERS} approvers`),
+    approvalTimeout: Duration.refine(durationWithin(1000, MAX_DURATION_MS), 'must be at least 1s').default('7d'),
     /** Who asked for this run; set by the API from the caller's token. Cannot approve it (four-eyes). */
     requestedBy: Identity.default('unknown'),
     /**

@@ -1,8 +1,7 @@
 import { ApplicationFailure, allHandlersFinished, condition, proxyActivities, setHandler, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
-import { msToNumber } from '@temporalio/common';
 import type { LifecycleActivities } from '../activities';
 import type { Evaluation } from '../activities/evaluation';
-import { DecisionUpdate, formatZodError, LifecycleInput, type LifecycleInputRaw } from '../schemas/lifecycle';
+import { DecisionUpdate, durationMs, formatZodError, LifecycleInput, type LifecycleInputRaw } from '../schemas/lifecycle';
 import { approveSignal, decideUpdate, rejectSignal, statusQuery, type LifecycleResult, type LifecycleStatus, type Outcome, type ReviewedDecision, type Stage } from './definitions';
 import { LifecycleStage, ModelName } from './searchAttributes';
 
@@ -195,7 +194,7 @@ function openDecisionDesk(input: LifecycleInput, run: ReturnType<typeof trackSta
     /** Waits for the decision on the candidate until the approval timeout; null when none came. */
     async decide(candidateVersionId: number): Promise<ReviewedDecision | null> {
       versionId = candidateVersionId;
-      deadline = Date.now() + msToNumber(input.approvalTimeout);
+      deadline = Date.now() + durationMs(input.approvalTimeout);
       run.status.approvalDeadline = new Date(deadline).toISOString();
       const needed = run.status.approvalsRequired ?? 1;
       run.enter('awaiting-approval', `${needed === 1 ? 'an approve or reject' : `${needed} approvals or one reject`} from: ${input.approvers.filter((a) => a !== input.requestedBy).join(', ')}`);

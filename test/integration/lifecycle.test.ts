@@ -155,6 +155,11 @@ describe('modelLifecycle on the real Temporal server and PostgreSQL', () => {
     expect(failure.type).toBe('InvalidInput');
     expect(failure.message).toMatch(/modelName: .*approvers: must name at least one approver/);
     expect(failure.message).toMatch(/features: must not contain the target column "price"/);
+    // Once accepted, these made every workflow task fail ("Invalid time value") or an activity result outgrow Temporal's payload limit.
+    const huge = await h.start({ ...input(uniqueModel(), 'x.csv'), approvalTimeout: '99999999999999d', features: Array.from({ length: 12_000 }, (_, i) => `f${i}`) });
+    const refused = await failureOf(huge.result());
+    expect(refused.type).toBe('InvalidInput');
+    expect(refused.message).toMatch(/features: must list at most 1000 feature columns; approvalTimeout: must be a duration/);
   });
 
   it('compares a second candidate with the deployed champion on the same holdout', async () => {

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { DecisionSignal, Duration, LifecycleInput, formatZodError } from '../../src/schemas/lifecycle';
+import { DecisionSignal, Duration, LifecycleInput, durationMs, formatZodError } from '../../src/schemas/lifecycle';
 
 const base = {
   modelName: 'used-cars',
@@ -76,6 +76,30 @@ describe('LifecycleInput', () => {
 
   it.each(['90s', '30m', '7d', '1.5h', '250ms'])('accepts the duration %j', (d) => {
     expect(Duration.parse(d)).toBe(d);
+  });
+
+  it.each(['99999999999999d', '367d', '0s', '0ms'])('refuses the out-of-range duration %j (it once broke every workflow task)', (d) => {
+    expect(Duration.safeParse(d).success).toBe(false);
+    expect(issues({ ...base, approvalTimeout: d }).text).toMatch(/approvalTimeout: must be (between 1ms and 366d|a duration)/);
+  });
+
+  it('needs an approval timeout of at least a second', () => {
+    expect(issues({ ...base, approvalTimeout: '500ms' }).text).toContain('approvalTimeout: must be at least 1s');
+    expect(durationMs('1.5h')).toBe(5_400_000);
+  });
+
+  it('bounds lists and strings, so an input can never outgrow a workflow payload', () => {
+    const features = Array.from({ length: 12_000 }, (_, i) => `feature_${i}`);
+    expect(issues({ ...base, features }).text).toContain('features: must list at most 1000 feature columns');
+    expect(issues({ ...base, target: 'x'.repeat(257) }).text).toContain('target: must be at most 256 characters');
+    expect(issues({ ...base, features: ['y'.repeat(300)] }).text).toContain('features.0: must be at most 256 characters');
+    expect(issues({ ...base, approvers: Array.from({ length: 21 }, (_, i) => `a${i}`) }).text).toContain('approvers: must name at most 20 approvers');
+    expect(issues({ ...base, datasetUri: `/data/${'x'.repeat(3000)}.csv` }).text).toContain('datasetUri: must be at most 2048 characters');
+    expect(issues({ ...base, requesterProof: 'p'.repeat(129) }).text).toContain('requesterProof: ');
+    expect(issues({ ...base, trainer: { name: 'ridge', params: { alpha: 1e300 } } }).text).toContain('trainer.params.alpha: ');
+    // the largest valid input stays far below Temporal's 2 MB payload limit
+    const largest = LifecycleInput.parse({ ...base, features: features.slice(0, 1000).map((f) => f.padEnd(256, 'x')), approvers: Array.from({ length: 20 }, (_, i) => `approver-${i}`.padEnd(128, 'x')) });
+    expect(JSON.stringify(largest).length).toBeLessThan(300_000);
   });
 
   it('refuses an unknown top-level key, naming it', () => {
