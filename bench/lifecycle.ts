@@ -66,7 +66,8 @@ export default async function lifecycleBench(raw: Record<string, string>) {
   const worker = await startWorker({ config, log, temporalAddress: services.temporalAddress, databaseUrl: services.databaseUrl, secrets });
   const connection = await Connection.connect({ address: services.temporalAddress });
   const client = new Client({ connection });
-  const file = path.join(dataDir, 'used-cars.csv');
+  const file = path.join(dataDir, 'datasets', 'used-cars.csv');
+  await fs.mkdir(path.dirname(file), { recursive: true });
   await fs.writeFile(file, usedCarsCsv(options.rows));
 
   const runs: (ReturnType<typeof breakdown> & { wall: number })[] = [];

@@ -21,7 +21,8 @@ const engineer = new ApiClient(apiUrl, process.env.LIFECYCLE_TOKEN ?? localToken
 const approver = new ApiClient(apiUrl, process.env.LIFECYCLE_APPROVER_TOKEN ?? localToken('local-approver', config.dataDir));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const file = path.join(config.dataDir, 'demo', `used-cars-${rows}.csv`);
+// DATA_DIR/datasets is the default drop zone for datasets (the rest of DATA_DIR is never ingestible).
+const file = path.join(config.dataDir, 'datasets', 'demo', `used-cars-${rows}.csv`);
 await fs.mkdir(path.dirname(file), { recursive: true });
 await fs.writeFile(file, usedCarsCsv(rows));
 console.log(`dataset: ${file} (${rows} used cars: ${USED_CAR_FEATURES.join(', ')} → ${USED_CAR_TARGET})`);
