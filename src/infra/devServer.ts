@@ -47,6 +47,8 @@ export interface DevServerHandle {
   address: string;
   uiUrl: string | null;
   namespace: string;
+  /** The Temporal CLI binary running the server (null when the SDK downloaded one). */
+  cliPath: string | null;
   stop(): Promise<void>;
 }
 
@@ -148,7 +150,7 @@ export async function startTemporalDevServer(opts: DevServerOptions = {}): Promi
     );
   }
   log(`temporal: dev server ready on ${address}${uiUrl ? `, UI ${uiUrl}` : ''} in ${Date.now() - t0} ms`);
-  return { address, uiUrl, namespace, stop };
+  return { address, uiUrl, namespace, cliPath: cli.path, stop };
 }
 
 async function reclaimOrphan(pidFile: string, log: (m: string) => void): Promise<void> {
@@ -287,5 +289,5 @@ async function startWithSdkDownload(o: {
     await env.teardown();
     throw e;
   }
-  return { address: env.address, uiUrl: o.uiUrl, namespace: o.namespace, stop: once(() => env.teardown()) };
+  return { address: env.address, uiUrl: o.uiUrl, namespace: o.namespace, cliPath: null, stop: once(() => env.teardown()) };
 }

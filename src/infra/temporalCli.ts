@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { pidAlive } from './net';
 import { outputTail } from './outputTail';
 
 /**
@@ -52,6 +53,26 @@ async function which(cmd: string): Promise<string | null> {
 }
 
 /**
+ * The Temporal CLI that is already there ($TEMPORAL_CLI_PATH, `temporal` on PATH, our cache), without
+ * building anything: for printing commands a user can paste (the demo, the `npm start` banner).
+ */
+export async function findTemporalCli(): Promise<{ path: string; source: 'env' | 'path' | 'cache' } | null> {
+  const fromEnv = process.env.TEMPORAL_CLI_PATH;
+  if (fromEnv) {
+    // An explicit setting that is wrong is a mistake to report, not to silently route around.
+    if (!(await isExecutableFile(fromEnv))) {
+      throw new Error(`TEMPORAL_CLI_PATH=${fromEnv} is not an executable file`);
+    }
+    return { path: path.resolve(fromEnv), source: 'env' };
+  }
+  const onPath = await which('temporal');
+  if (onPath) return { path: path.resolve(onPath), source: 'path' };
+  const cached = temporalCliCachePath();
+  if (await isExecutableFile(cached)) return { path: cached, source: 'cache' };
+  return null;
+}
+
+/**
  * Find a Temporal CLI binary: $TEMPORAL_CLI_PATH, `temporal` on PATH, our versioned cache, or build it
  * with `go install` into the cache. Without Go we return the 'sdk-download' marker: the SDK can then
  * download the dev server itself (needs internet).
@@ -59,36 +80,16 @@ async function which(cmd: string): Promise<string | null> {
 export async function resolveTemporalCli(opts: { log?: (msg: string) => void } = {}): Promise<ResolvedTemporalCli> {
   const log = opts.log ?? ((m: string) => process.stderr.write(`${m}\n`));
 
-  const fromEnv = process.env.TEMPORAL_CLI_PATH;
-  if (fromEnv) {
-    // An explicit setting that is wrong is a mistake to report, not to silently route around.
-    if (!(await isExecutableFile(fromEnv))) {
-      throw new Error(`TEMPORAL_CLI_PATH=${fromEnv} is not an executable file`);
-    }
-    return { path: fromEnv, source: 'env' };
-  }
-
-  const onPath = await which('temporal');
-  if (onPath) return { path: onPath, source: 'path' };
+  const found = await findTemporalCli();
+  if (found) return found;
 
   const cached = temporalCliCachePath();
-  if (await isExecutableFile(cached)) return { path: cached, source: 'cache' };
-
   const go = await which('go');
   if (go) {
     await buildWithGo(go, cached, log);
     return { path: cached, source: 'go-install' };
   }
   return { path: null, source: 'sdk-download' };
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
