@@ -5,11 +5,15 @@ import { startServices } from './services';
 
 /**
  * `npm start`: the whole product in one process on embedded defaults — Temporal dev server (Web UI),
- * PostgreSQL, local artifact store, worker and API. Ctrl-C stops everything; data stays in DATA_DIR.
+ * PostgreSQL, local artifact store, worker and API. Ctrl-C, SIGINT or SIGTERM stops everything in order;
+ * data stays in DATA_DIR.
+ *
+ * The start script execs node (no shell or tsx launcher in between), so a signal sent to the `npm start`
+ * process reaches us: npm forwards SIGINT and SIGTERM to its child, while `sh -c` would have kept them.
  */
 const started = Date.now();
 const config = loadConfig();
-const log = createLogger(config.LOG_LEVEL);
+const log = createLogger(config.LOG_LEVEL, { format: config.LOG_FORMAT });
 
 const services = await startServices(config, log);
 const ctx = { config, log, temporalAddress: services.temporalAddress, databaseUrl: services.databaseUrl, secrets: await loadSecrets(config) };
@@ -20,27 +24,43 @@ let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
+  const t0 = Date.now();
   log.info({ signal }, 'shutting down');
   await api.stop().catch((err) => log.error({ err }, 'API stop failed'));
   await worker.stop().catch((err) => log.error({ err }, 'worker stop failed'));
   await services.stop();
-  log.info('stopped');
+  log.info({ ms: Date.now() - t0 }, 'stopped');
   process.exit(0);
 }
-process.on('SIGINT', () => void shutdown('SIGINT'));
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
+// SIGHUP: the terminal running `npm start` was closed.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(signal));
+// If npm itself dies without passing a signal on (kill -9), nothing else would stop us, and the servers
+// would keep the ports and data dir. Started by npm, we leave with it: our parent changes when it dies.
+if (process.env.npm_lifecycle_event === 'start') {
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void shutdown('parent process exited');
+  }, 1000).unref();
+}
 
-log.info({ ms: Date.now() - started }, 'Lifecycle is ready');
+const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+const temporalCli = `${quote(services.temporalCliPath ?? 'temporal')} --address ${services.temporalAddress} --namespace ${config.TEMPORAL_NAMESPACE}`;
+const pg = services.postgres;
+log.info({ ms: Date.now() - started, temporalCli }, 'Lifecycle is ready');
 process.stdout.write(
   [
     '',
     `  Lifecycle is ready in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-    `  API          ${api.url}  (OpenAPI: ${api.url}/openapi.json)`,
-    `  Temporal     ${services.temporalAddress}${services.temporalUiUrl ? `  Web UI: ${services.temporalUiUrl}` : ''}`,
-    `  Task queue   ${config.TEMPORAL_TASK_QUEUE}`,
-    ctx.secrets.file ? `  API tokens   ${ctx.secrets.file} (local-engineer, local-approver, local-admin)` : '  API tokens   from API_TOKENS',
-    `  Data         ${config.dataDir}`,
-    '  Try it:      npm run demo   (in another terminal)     Stop: Ctrl-C',
+    `  API           ${api.url}  (OpenAPI: ${api.url}/openapi.json)`,
+    `  Temporal      ${services.temporalAddress}${services.temporalUiUrl ? `  Web UI: ${services.temporalUiUrl}` : ''}`,
+    `  Temporal CLI  ${temporalCli}${services.temporalCliPath ? '' : '  (no CLI found: npm run provision)'}`,
+    `  Task queue    ${config.TEMPORAL_TASK_QUEUE}`,
+    pg ? `  PostgreSQL    127.0.0.1:${pg.port}  data: ${pg.dataDir}` : '  PostgreSQL    from DATABASE_URL',
+    ...(pg?.relocated ? [`                binaries: ${pg.installDir}  (as root, PostgreSQL runs as user postgres, which cannot reach the clone)`] : []),
+    ctx.secrets.file ? `  API tokens    ${ctx.secrets.file} (local-engineer, local-approver, local-admin)` : '  API tokens    from API_TOKENS',
+    `  Data          ${config.dataDir}`,
+    '  Try it:       npm run demo   (in another terminal)',
+    `  Stop:         Ctrl-C, or kill -INT / -TERM the npm start process (or this one, pid ${process.pid})`,
     '',
   ].join('\n') + '\n',
 );

@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Config } from './config';
 import { startEmbeddedPostgres } from './infra/embeddedPostgres';
 import { startTemporalDevServer } from './infra/devServer';
+import { findTemporalCli } from './infra/temporalCli';
 import type { Logger } from './logger';
 import { migrate } from './registry/db';
 import { SEARCH_ATTRIBUTES } from './workflows/searchAttributes';
@@ -9,7 +10,11 @@ import { SEARCH_ATTRIBUTES } from './workflows/searchAttributes';
 export interface Services {
   temporalAddress: string;
   temporalUiUrl: string | null;
+  /** A Temporal CLI binary to print in commands (the dev server's, or one already installed), if any. */
+  temporalCliPath: string | null;
   databaseUrl: string;
+  /** The embedded PostgreSQL, when it runs: where its data and binaries are. */
+  postgres: { port: number; dataDir: string; installDir: string; relocated: boolean } | null;
   stop(): Promise<void>;
 }
 
@@ -26,6 +31,7 @@ export async function startServices(config: Config, log: Logger): Promise<Servic
   try {
     let temporalAddress = config.TEMPORAL_ADDRESS;
     let temporalUiUrl: string | null = null;
+    let temporalCliPath: string | null = null;
     if (!temporalAddress) {
       const started = Date.now();
       const server = await startTemporalDevServer({
@@ -40,23 +46,32 @@ export async function startServices(config: Config, log: Logger): Promise<Servic
       stops.push(() => server.stop());
       temporalAddress = server.address;
       temporalUiUrl = server.uiUrl;
+      temporalCliPath = server.cliPath;
       log.info({ address: temporalAddress, ui: temporalUiUrl, ms: Date.now() - started }, 'Temporal dev server ready');
     }
 
+    if (!temporalCliPath) temporalCliPath = (await findTemporalCli().catch(() => null))?.path ?? null;
+
     let databaseUrl = config.DATABASE_URL;
+    let postgres: Services['postgres'] = null;
     if (!databaseUrl) {
       const started = Date.now();
       const pg = await startEmbeddedPostgres({
         dataDir: path.join(config.dataDir, 'postgres'),
         port: config.POSTGRES_PORT,
-        log: (m) => log.debug({ component: 'embedded-postgres' }, m),
+        log: (m) => {
+          // Notes on where data and binaries went (as root) matter to the user; the server's chatter does not.
+          if (/cannot reach|created the system user/.test(m)) log.info({ component: 'embedded-postgres' }, m);
+          else log.debug({ component: 'embedded-postgres' }, m);
+        },
       });
       stops.push(() => pg.stop());
       databaseUrl = pg.connectionString;
-      log.info({ port: config.POSTGRES_PORT, ms: Date.now() - started }, 'embedded PostgreSQL ready');
+      postgres = { port: config.POSTGRES_PORT, dataDir: pg.dataDir, installDir: pg.installDir, relocated: pg.relocated };
+      log.info({ ...postgres, ms: Date.now() - started }, 'embedded PostgreSQL ready');
     }
     await migrate(databaseUrl, log);
-    return { temporalAddress, temporalUiUrl, databaseUrl, stop };
+    return { temporalAddress, temporalUiUrl, temporalCliPath, databaseUrl, postgres, stop };
   } catch (err) {
     await stop();
     throw err;
