@@ -21,11 +21,20 @@ function temporalUnavailable(err: unknown): boolean {
   return false;
 }
 
+/** `/rows/0/year` → `rows[0].year`: the way the serving code names fields too. */
+function fieldPath(instancePath: string): string {
+  return instancePath
+    .split('/')
+    .filter(Boolean)
+    .map((segment) => segment.replaceAll('~1', '/').replaceAll('~0', '~'))
+    .reduce((path, segment) => (/^\d+$/.test(segment) ? `${path}[${segment}]` : path ? `${path}.${segment}` : segment), '');
+}
+
 /** Maps every failure to one status and an `ErrorBody`; only unexpected failures are logged as errors. */
 export function errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const send = (status: number, error: string) => reply.code(status).send({ error });
   if (hasZodFastifySchemaValidationErrors(err)) {
-    const problems = err.validation.map((v) => `${v.instancePath.replace(/^\//, '').replaceAll('/', '.') || `(${err.validationContext ?? 'request'})`}: ${v.message}`);
+    const problems = err.validation.map((v) => `${fieldPath(v.instancePath) || `(${err.validationContext ?? 'request'})`}: ${v.message}`);
     return send(400, `invalid ${err.validationContext ?? 'request'}: ${problems.join('; ')}`);
   }
   if (err instanceof HttpError) return send(err.statusCode, err.message);

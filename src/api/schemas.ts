@@ -10,11 +10,13 @@ import { Identity, LifecycleInput, ModelName } from '../schemas/lifecycle';
 export const ErrorBody = z.object({ error: z.string() }).meta({ id: 'ErrorBody' });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
-/**
- * Longest run id (and path parameter) the server accepts. fastify's router answers 414 above its
- * `maxParamLength`, which the server sets to this same number, so the documented limit is the real one.
- */
+/** Longest run id the API accepts: longer ones get a 400 from the schema, like any other invalid id. */
 export const MAX_PARAM_LENGTH = 255;
+/**
+ * fastify's router refuses longer path parameters with 414 before any validation. It sits well above
+ * every documented parameter limit, so an id just over its limit gets the schema's 400 that names it.
+ */
+export const ROUTER_MAX_PARAM_LENGTH = 1024;
 
 /**
  * A workflow id as the API addresses it: characters that travel in a URL path unescaped, so a
@@ -149,10 +151,20 @@ export const Versions = z.object({
   aliasHistory: z.array(z.record(z.string(), z.unknown())),
 });
 
+/**
+ * One feature value: a number, a string or null (unknown). JSON `1e309` parses to Infinity, which is
+ * not a number JSON can carry back, so it is named as such rather than as a wrong type.
+ */
+const FeatureValue = z.union([z.number(), z.string(), z.null()], {
+  error: (issue) => (typeof issue.input === 'number' ? `not a finite number (${issue.input})` : 'must be a number, a string or null'),
+});
+/** A row keyed by feature name; `__proto__` is refused by the body parser, and the document says so. */
+const PredictRow = z.record(z.string().regex(/^(?!__proto__$)/, 'must not be "__proto__"'), FeatureValue);
+
 export const MAX_PREDICT_ROWS = 10_000;
 export const PredictBody = z.strictObject({
   rows: z
-    .array(z.record(z.string(), z.unknown()))
+    .array(PredictRow)
     .min(1, 'must hold at least one row')
     .max(MAX_PREDICT_ROWS, `at most ${MAX_PREDICT_ROWS.toLocaleString('en')} rows per request`),
 });

@@ -17,8 +17,8 @@ import { decide, issueToken, openRun, type DecisionDeps } from './decisions';
 import { errorHandler, HttpError } from './errors';
 import { installJsonBodyParser } from './jsonBody';
 import {
-  ApprovalTokenAnswer, ApprovalTokenBody, DecisionBody, DecisionRefused, DecisionVerdict, Decisions, ErrorBody, Health, MAX_PARAM_LENGTH, ModelParams,
-  Models, PredictBody, Predicted, RequesterProofAnswer, RequesterProofBody, RunParams, RunStatus, Started, StartBody, Versions,
+  ApprovalTokenAnswer, ApprovalTokenBody, DecisionBody, DecisionRefused, DecisionVerdict, Decisions, ErrorBody, Health, ModelParams,
+  Models, PredictBody, Predicted, RequesterProofAnswer, ROUTER_MAX_PARAM_LENGTH, RequesterProofBody, RunParams, RunStatus, Started, StartBody, Versions,
 } from './schemas';
 import { signalCommand, startCommand, type TemporalCliTarget } from './temporalCommands';
 
@@ -40,9 +40,14 @@ export interface ApiDeps {
   decisionTimeoutMs?: number;
 }
 
-/** Body limits per route, in bytes: each is a few times the largest valid body, and documented as 413. */
+/**
+ * Body limits per route, in bytes, documented as 413. Each fits the largest body its schema allows,
+ * counting every character escaped as `\uXXXX` (6 bytes): the lifecycle input may list 1,000 features
+ * of 256 characters (~1.6 MB escaped), a decision comment is at most 2,000 characters. Prediction
+ * batches are bounded by their row count; 4 MiB holds 10,000 rows of a few dozen features.
+ */
 const KiB = 1024;
-const BODY_LIMIT = { default: 16 * KiB, start: 64 * KiB, predict: 4 * 1024 * KiB } as const;
+const BODY_LIMIT = { default: 16 * KiB, start: 2 * 1024 * KiB, predict: 4 * 1024 * KiB } as const;
 /** Queries need a worker; without one they would hang, so the status route gives up on them. */
 const QUERY_TIMEOUT_MS = 10_000;
 
@@ -56,7 +61,7 @@ const STATUS_TEXT: Record<number, string> = {
   405: 'Method not allowed on this path',
   409: 'The run is not in a state to take this (closed, or not waiting for a decision)',
   413: 'Body larger than this route accepts',
-  414: `A path parameter longer than ${MAX_PARAM_LENGTH} characters`,
+  414: `A path parameter longer than ${ROUTER_MAX_PARAM_LENGTH} characters (refused by the router before validation)`,
   415: 'Body is not application/json',
   422: 'The model produced no finite prediction for a row',
   429: 'Too many failed authentication attempts from your address: see Retry-After',
@@ -85,7 +90,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT.default,
-    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    routerOptions: { maxParamLength: ROUTER_MAX_PARAM_LENGTH },
     // The router's own refusals (414 too-long parameter, 400 bad URL encoding) in the documented ErrorBody shape.
     frameworkErrors: (err, _request, reply) => void (reply as FastifyReply).code(err.statusCode ?? 400).send({ error: err.message }),
   }).withTypeProvider<ZodTypeProvider>();
@@ -95,6 +100,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   installJsonBodyParser(app);
   await app.register(swagger, {
     openapi: {
+      // 3.1 (JSON Schema 2020-12) can state what 3.0 cannot, e.g. that a row key is never "__proto__".
+      openapi: '3.1.0',
       info: { title: 'Lifecycle API', version: '0.2.0', description: 'Start, follow and approve model lifecycles; serve predictions.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
@@ -267,12 +274,18 @@ function installMethodNotAllowed(app: FastifyInstance): void {
     const entry = routes.find((r) => r.pattern.source === pattern.source) ?? routes[routes.push({ pattern, methods: new Set() }) - 1];
     for (const m of [route.method].flat()) entry.methods.add(m);
   });
-  app.setNotFoundHandler((request, reply) => {
+  // In onRequest, before fastify looks at the body (a QUERY without content-type would otherwise get a 400).
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.is404) return;
     const path = request.url.split('?')[0];
     const known = routes.find((r) => r.pattern.test(path));
-    if (known) return reply.code(405).header('allow', [...known.methods].sort().join(', ')).send({ error: `${request.method} is not allowed on ${path}; use ${[...known.methods].join(' or ')}` });
+    if (known) {
+      const allow = [...known.methods].sort();
+      return reply.code(405).header('allow', allow.join(', ')).send({ error: `${request.method} is not allowed on ${path}; use ${allow.join(' or ')}` });
+    }
     return reply.code(404).send({ error: `no route ${request.method} ${path}` });
   });
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}` }));
 }
 
 function rootMessage(err: Error): string {

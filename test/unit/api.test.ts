@@ -184,7 +184,7 @@ describe('bounds and clear refusals', () => {
     expect(r.json().error).toMatch(/^the body is not valid JSON: /);
   });
 
-  it('accepts run ids up to the documented 255 characters and answers 414 in the error shape above', async () => {
+  it('holds run ids to the documented 255 characters with a 400 naming the id; the router\'s 414 comes only far above', async () => {
     const { app } = await fakeApi();
     const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
     const documented = doc.paths['/lifecycles/{id}'].get.parameters[0].schema.maxLength;
@@ -192,8 +192,20 @@ describe('bounds and clear refusals', () => {
     const at = await app.inject({ method: 'GET', url: `/lifecycles/${'a'.repeat(documented)}`, headers: bearer('vic-viewer') });
     expect(at.statusCode).toBe(404);
     const over = await app.inject({ method: 'GET', url: `/lifecycles/${'a'.repeat(documented + 1)}`, headers: bearer('vic-viewer') });
-    expect(over.statusCode).toBe(414);
-    expect(over.json()).toEqual({ error: expect.any(String) });
+    expect(over.statusCode).toBe(400);
+    expect(over.json().error).toMatch(/^invalid params: id: /);
+    const huge = await app.inject({ method: 'GET', url: `/lifecycles/${'a'.repeat(1025)}`, headers: bearer('vic-viewer') });
+    expect(huge.statusCode).toBe(414);
+    expect(huge.json()).toEqual({ error: expect.any(String) });
+    expect(doc.paths['/lifecycles/{id}'].get.responses['414'].description).toMatch(/1024/);
+  });
+
+  it('names a non-finite feature value (JSON 1e309 is Infinity) instead of "got null"', async () => {
+    const { app, calls } = await fakeApi();
+    const r = await app.inject({ method: 'POST', url: '/models/cars/predict', headers: { ...json, ...bearer('vic-viewer') }, payload: '{"rows":[{"year":1e309}]}' });
+    expect(r.statusCode).toBe(400);
+    expect(r.json().error).toBe('invalid body: rows[0].year: not a finite number (Infinity)');
+    expect(calls.predicted).toBe(0);
   });
 
   it('bounds bodies per route with 413 in the error shape', async () => {
@@ -202,7 +214,7 @@ describe('bounds and clear refusals', () => {
     const r = await app.inject({ method: 'POST', url: '/lifecycles/live/approve', headers: { ...json, ...bearer('alice') }, payload: JSON.stringify({ comment }) });
     expect(r.statusCode).toBe(413);
     expect(r.json().error).toMatch(/larger than the 16384 bytes/);
-    const rows = Array.from({ length: 10_000 }, () => ({ make: 'BMW', model: 'X3', year: 2020, mileage_km: 12345, fuel: 'petrol', region: 'north' }));
+    const rows = Array.from({ length: 10_000 }, () => ({ make: 'Mercedes-Benz', model: 'GLE Coupe', year: 2020, mileage_km: 123456.5, fuel: 'plug-in hybrid', region: 'north-east' }));
     const big = await app.inject({ method: 'POST', url: '/models/cars/predict', headers: { ...json, ...bearer('vic-viewer') }, payload: JSON.stringify({ rows }) });
     expect(big.statusCode).toBe(200); // the largest valid predict body fits its limit
   });
@@ -212,6 +224,8 @@ describe('bounds and clear refusals', () => {
     const r = await app.inject({ method: 'DELETE', url: '/lifecycles/some-run' });
     expect(r.statusCode).toBe(405);
     expect(r.headers.allow).toBe('GET, HEAD');
+    // A body-carrying method without content-type still gets the 405, not a body-parsing 400.
+    expect((await app.inject({ method: 'QUERY', url: '/models' })).statusCode).toBe(405);
     expect((await app.inject({ method: 'GET', url: '/nowhere' })).statusCode).toBe(404);
   });
 });
