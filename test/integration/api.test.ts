@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { usedCarsCsv, USED_CAR_FEATURES, USED_CAR_TARGET } from '../../src/demo/usedCars';
 import { startHarness, tokenOf, type Harness } from '../support/harness';
 
@@ -16,6 +18,12 @@ async function call(method: string, route: string, as: string | null, body?: unk
     headers: { ...(as ? { authorization: `Bearer ${tokenOf(as)}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+  return { status: response.status, body: (await response.json()) as any };
+}
+
+/** A call with a raw JSON text body (for what JSON.stringify cannot produce: 1e309, a __proto__ key). */
+async function rawCall(method: string, route: string, as: string, body: string) {
+  const response = await fetch(`${h.api!.url}${route}`, { method, headers: { authorization: `Bearer ${tokenOf(as)}`, 'content-type': 'application/json' }, body });
   return { status: response.status, body: (await response.json()) as any };
 }
 
@@ -83,13 +91,62 @@ describe('HTTP API end to end', () => {
     expect((await call('POST', `/lifecycles/${id}/approve`, 'eve-engineer', {})).status).toBe(403);
     const self = await call('POST', `/lifecycles/${id}/approve`, 'ada-admin', {});
     expect(self.status).toBe(403);
-    expect(self.body.reason).toMatch(/four-eyes/);
+    expect(self.body.error).toMatch(/four-eyes/);
+    expect(self.body.verdict).toMatchObject({ approver: 'ada-admin', state: 'refused' });
     const bob = await call('POST', `/lifecycles/${id}/approve`, 'bob', {});
     expect(bob.status).toBe(403);
-    expect(bob.body.reason).toMatch(/"bob" is not an approver/);
+    expect(bob.body.error).toMatch(/"bob" is not an approver/);
     const rejected = await call('POST', `/lifecycles/${id}/reject`, 'alice', { comment: 'not this week' });
-    expect(rejected).toMatchObject({ status: 200, body: { accepted: true } });
+    expect(rejected).toMatchObject({ status: 200, body: { accepted: true, state: 'accepted', approver: 'alice' } });
     expect((await waitForStage(id, 'done')).status.outcome).toBe('rejected');
+    // A closed run answers 409 with its outcome (it used to be 404 while GET answered 200).
+    const late = await call('POST', `/lifecycles/${id}/approve`, 'alice', {});
+    expect(late.status).toBe(409);
+    expect(late.body.error).toMatch(/outcome "rejected"/);
+    expect((await call('POST', `/lifecycles/${id}/approval-token`, 'alice')).status).toBe(409);
+  });
+
+  it('gives each of two approvers deciding at the same moment the verdict on their own decision', async () => {
+    const model = `api-pair-${randomUUID().slice(0, 6)}`;
+    // Started with the plain client and no requester proof: the requester is unverified, two approvals are needed.
+    const handle = await h.start(
+      { modelName: model, datasetUri: await h.writeDataset(`${model}.csv`, usedCarsCsv(400, 33)), target: USED_CAR_TARGET, features: USED_CAR_FEATURES, approvers: ['alice', 'bob'], requestedBy: 'eve-engineer' },
+      undefined,
+      { verified: false },
+    );
+    const waiting = await waitForStage(handle.workflowId, 'awaiting-approval');
+    expect(waiting.status).toMatchObject({ requesterVerified: false, approvalsRequired: 2 });
+    const [a, b] = await Promise.all([
+      call('POST', `/lifecycles/${handle.workflowId}/approve`, 'alice', { comment: 'from alice' }),
+      call('POST', `/lifecycles/${handle.workflowId}/approve`, 'bob', { comment: 'from bob' }),
+    ]);
+    expect(a).toMatchObject({ status: 200, body: { approver: 'alice', comment: 'from alice', accepted: true } });
+    expect(b).toMatchObject({ status: 200, body: { approver: 'bob', comment: 'from bob', accepted: true } });
+    expect([a.body.final, b.body.final].sort()).toEqual([false, true]);
+    expect((await waitForStage(handle.workflowId, 'done')).status.outcome).toBe('deployed');
+  });
+
+  it('issues an approval token whose Temporal CLI command decides the run', async () => {
+    const cli = inject('temporalCliPath');
+    if (!cli) return; // no CLI binary on this machine (the SDK downloaded the dev server)
+    const model = `api-cli-${randomUUID().slice(0, 6)}`;
+    const started = await call('POST', '/lifecycles', 'eve-engineer', {
+      modelName: model, datasetUri: await h.writeDataset(`${model}.csv`, usedCarsCsv(400, 34)), target: USED_CAR_TARGET, features: USED_CAR_FEATURES, approvers: ['alice'],
+    });
+    const id = started.body.workflowId;
+    await waitForStage(id, 'awaiting-approval');
+    const issued = await call('POST', `/lifecycles/${id}/approval-token`, 'alice', { decision: 'reject' });
+    expect(issued).toMatchObject({ status: 200, body: { approver: 'alice', decision: 'reject', runId: started.body.runId, signalName: 'reject' } });
+    expect(issued.body.temporalCli.startsWith(`${cli} workflow signal `)).toBe(true);
+    await promisify(execFile)('sh', ['-c', issued.body.temporalCli]);
+    expect((await waitForStage(id, 'done')).status.outcome).toBe('rejected');
+  });
+
+  it('authenticates before reading the body, over real HTTP', async () => {
+    const huge = await fetch(`${h.api!.url}/models/any/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"rows":[${'1,'.repeat(600_000)}` });
+    expect(huge.status).toBe(401);
+    const invalid = await call('POST', '/lifecycles', null, { features: 'not a list' });
+    expect(invalid.status).toBe(401);
   });
 
   it('answers bad requests with 400s that name the field', async () => {
@@ -107,6 +164,16 @@ describe('HTTP API end to end', () => {
     expect(wrongType.body.error).toBe('rows[0].year: expected a number or null, got "2020"');
     const missing = await call('POST', `/models/${model}/predict`, 'vic-viewer', { rows: [{ make: 'BMW' }] });
     expect(missing.body.error).toMatch(/rows\[0\]\.model: missing/);
+
+    const row = { make: 'BMW', model: 'X3', year: 2020, mileage_km: 1, fuel: 'petrol', region: 'north' };
+    // A huge but finite input overflows the model's arithmetic: an error naming the row, never `null`.
+    const overflow = await call('POST', `/models/${model}/predict`, 'vic-viewer', { rows: [row, { ...row, year: 1e308 }] });
+    expect(overflow.status).toBe(422);
+    expect(overflow.body.error).toMatch(/^rows\[1\]: the model's prediction is not a finite number/);
+    const infinite = await rawCall('POST', `/models/${model}/predict`, 'vic-viewer', '{"rows":[{"make":"BMW","model":"X3","year":1e309,"mileage_km":1,"fuel":"petrol","region":"north"}]}');
+    expect(infinite).toEqual({ status: 400, body: { error: 'invalid body: rows[0].year: not a finite number (Infinity)' } });
+    const proto = await rawCall('POST', `/models/${model}/predict`, 'vic-viewer', '{"rows":[{"__proto__":{"year":1}}]}');
+    expect(proto).toEqual({ status: 400, body: { error: 'rows[0].__proto__: keys named "__proto__" (or constructor.prototype) are not accepted' } });
   });
 
   it('serves an OpenAPI description of the routes', async () => {

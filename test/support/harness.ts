@@ -43,7 +43,7 @@ export async function startHarness(name: string, options: { api?: boolean } = {}
     secrets: { approvalSecret: `test-approval-secret-${randomUUID()}`, tokens: TEST_TOKENS },
   };
   const worker = await startWorker(ctx, { codePath: inject('workflowBundlePath') });
-  const api = options.api ? await startApi(ctx) : null;
+  const api = options.api ? await startApi(ctx, { temporalCliPath: inject('temporalCliPath') ?? undefined }) : null;
   const connection = await Connection.connect({ address: ctx.temporalAddress });
   const client = new Client({ connection });
   const pool = createPool(ctx.databaseUrl);
