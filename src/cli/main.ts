@@ -25,9 +25,11 @@ program
   .description('start a lifecycle from a JSON input file (the same input as `temporal workflow start --input`)')
   .argument('<input.json>', 'lifecycle input: modelName, datasetUri, target, features, approvers, ...')
   .action(async (file: string) => {
-    const parsed = LifecycleInput.safeParse(JSON.parse(await fs.readFile(file, 'utf8')));
+    const raw = JSON.parse(await fs.readFile(file, 'utf8'));
+    const parsed = LifecycleInput.safeParse(raw);
     if (!parsed.success) throw new Error(`${file}: ${formatZodError(parsed.error)}`);
-    print(await client().call('POST', '/lifecycles', parsed.data));
+    // Send what the file says, not the parsed defaults: requestedBy and its proof are set by the API.
+    print(await client().call('POST', '/lifecycles', raw));
   });
 
 program.command('status').argument('<run>', 'workflow id').description('stage, metrics and decisions of a run')
@@ -41,8 +43,14 @@ for (const decision of ['approve', 'reject'] as const) {
 }
 
 program.command('approval-token').argument('<run>', 'workflow id')
-  .description('a token proving your identity, for a signal sent from the Temporal UI or CLI')
-  .action(async (run: string) => print(await client().call('POST', `/lifecycles/${encodeURIComponent(run)}/approval-token`)));
+  .description('a single-use token proving your identity, for a signal sent from the Temporal UI or CLI (prints the ready command)')
+  .option('--reject', 'a token for the reject signal (default: approve)')
+  .action(async (run: string, opts: { reject?: boolean }) =>
+    print(await client().call('POST', `/lifecycles/${encodeURIComponent(run)}/approval-token`, { decision: opts.reject ? 'reject' : 'approve' })));
+
+program.command('requester-proof').argument('<workflowId>', 'the workflow id you will start the run with')
+  .description('proof that you request the run, for `temporal workflow start` (without it the run needs two approvers)')
+  .action(async (workflowId: string) => print(await client().call('POST', '/lifecycles/requester-proof', { workflowId })));
 
 program.command('decisions').argument('<run>', 'workflow id').description('audit trail of decisions on a run')
   .action(async (run: string) => print(await client().call('GET', `/lifecycles/${encodeURIComponent(run)}/decisions`)));
