@@ -1,3 +1,4 @@
+import { shellQuote } from './api/temporalCommands';
 import { loadSecrets, startApi, startWorker } from './app';
 import { loadConfig } from './config';
 import { createLogger } from './logger';
@@ -18,7 +19,8 @@ const log = createLogger(config.LOG_LEVEL, { format: config.LOG_FORMAT });
 const services = await startServices(config, log);
 const ctx = { config, log, temporalAddress: services.temporalAddress, databaseUrl: services.databaseUrl, secrets: await loadSecrets(config) };
 const worker = await startWorker(ctx);
-const api = await startApi(ctx);
+// The API hands out Temporal CLI commands naming this binary (full path: it is often not on PATH).
+const api = await startApi(ctx, { temporalCliPath: services.temporalCliPath ?? undefined });
 
 let stopping = false;
 async function shutdown(signal: string) {
@@ -43,8 +45,7 @@ if (process.env.npm_lifecycle_event === 'start') {
   }, 1000).unref();
 }
 
-const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
-const temporalCli = `${quote(services.temporalCliPath ?? 'temporal')} --address ${services.temporalAddress} --namespace ${config.TEMPORAL_NAMESPACE}`;
+const temporalCli = `${shellQuote(services.temporalCliPath ?? 'temporal')} --address ${services.temporalAddress} --namespace ${config.TEMPORAL_NAMESPACE}`;
 const pg = services.postgres;
 log.info({ ms: Date.now() - started, temporalCli }, 'Lifecycle is ready');
 process.stdout.write(
