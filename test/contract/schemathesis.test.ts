@@ -63,10 +63,11 @@ async function fuzz(caller: string | null): Promise<Counts> {
     // under threads ("AST constructor recursion depth mismatch"); one worker is fast enough here.
     '--workers', '1',
     '--no-color',
+    '--generation-database', 'none', // no example database left behind in the checkout
     '--report', 'ndjson', '--report-ndjson-path', ndjson,
     ...(caller ? ['--header', `Authorization: Bearer ${tokenOf(caller)}`] : []),
   ];
-  const { code, output } = await run(schemathesis, args, { check: false, env: { ...process.env, SCHEMATHESIS_HOOKS: '' }, timeoutMs: 150_000 });
+  const { code, output } = await run(schemathesis, args, { check: false, env: { ...process.env, SCHEMATHESIS_HOOKS: '' }, cwd: reports, timeoutMs: 150_000 });
   return { caller: name, ...(await countNdjson(ndjson)), exitCode: code, output };
 }
 

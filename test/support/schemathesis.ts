@@ -33,9 +33,9 @@ async function exists(file: string): Promise<boolean> {
 }
 
 /** Runs a command; resolves with its output and exit code, rejects only when it cannot start or `check` fails. */
-export function run(command: string, args: string[], options: { check?: boolean; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<{ code: number; output: string }> {
+export function run(command: string, args: string[], options: { check?: boolean; env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<{ code: number; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env: options.env ?? process.env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
