@@ -1,6 +1,7 @@
 import { shellQuote } from './api/temporalCommands';
 import { loadSecrets, startApi, startWorker } from './app';
 import { loadConfig } from './config';
+import { ROOT_STATE_DIR } from './infra/embeddedPostgres';
 import { createLogger } from './logger';
 import { startServices } from './services';
 
@@ -57,7 +58,7 @@ process.stdout.write(
     `  Temporal CLI  ${temporalCli}${services.temporalCliPath ? '' : '  (no CLI found: npm run provision)'}`,
     `  Task queue    ${config.TEMPORAL_TASK_QUEUE}`,
     pg ? `  PostgreSQL    127.0.0.1:${pg.port}  data: ${pg.dataDir}` : '  PostgreSQL    from DATABASE_URL',
-    ...(pg?.relocated ? [`                binaries: ${pg.installDir}  (as root, PostgreSQL runs as user postgres, which cannot reach the clone)`] : []),
+    ...(pg?.relocated ? [`                binaries: ${pg.installDir}  (as root it runs as user postgres: what that user cannot reach in the clone is kept under ${ROOT_STATE_DIR})`] : []),
     ctx.secrets.file ? `  API tokens    ${ctx.secrets.file} (local-engineer, local-approver, local-admin)` : '  API tokens    from API_TOKENS',
     `  Data          ${config.dataDir}`,
     '  Try it:       npm run demo   (in another terminal)',
