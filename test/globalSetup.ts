@@ -17,16 +17,18 @@ declare module 'vitest' {
     databaseUrl: string;
     workflowBundlePath: string;
     temporalCliPath: string | null;
+    /** The dev server's Web UI (an approver's view of the runs), e.g. http://127.0.0.1:41234. */
+    temporalUiUrl: string;
   }
 }
 
-/** Starts the real Temporal dev server and PostgreSQL once for the whole run, and bundles the workflows once. */
+/** Starts the real Temporal dev server (with its Web UI, for the browser test) and PostgreSQL once for the whole run, and bundles the workflows once. */
 export default async function setup(project: TestProject) {
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'warn');
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'lifecycle-test-'));
   await fs.chmod(work, 0o755); // as root, PostgreSQL runs as `postgres` and must traverse it
   const cli = await resolveTemporalCli({ log: (m) => console.log(m) });
-  const temporal = await startTemporalDevServer({ port: 0, uiPort: false, searchAttributes: SEARCH_ATTRIBUTES, logFile: path.join(work, 'temporal.log') });
+  const temporal = await startTemporalDevServer({ port: 0, uiPort: 0, searchAttributes: SEARCH_ATTRIBUTES, logFile: path.join(work, 'temporal.log') });
   const postgres = await startEmbeddedPostgres({ dataDir: path.join(work, 'postgres') });
   await migrate(postgres.connectionString, log);
   const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error } });
@@ -37,6 +39,7 @@ export default async function setup(project: TestProject) {
   project.provide('databaseUrl', postgres.connectionString);
   project.provide('workflowBundlePath', workflowBundlePath);
   project.provide('temporalCliPath', cli.path);
+  project.provide('temporalUiUrl', temporal.uiUrl!);
 
   return async () => {
     await temporal.stop();
