@@ -12,11 +12,11 @@
  * Spawning gives us: logs to a file (or nowhere), a graceful SIGINT stop, readiness that checks the
  * namespace and search attributes really exist, and a fast, clear error if the server dies at start.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { canBind, commandLine, freePort, isPortInUse, pidAlive, stopPid } from './net';
+import { canBind, commandLine, freePort, isPortInUse, pidAlive, stopChild, stopPid } from './net';
 import { resolveTemporalCli } from './temporalCli';
 import { outputTail } from './outputTail';
 
@@ -133,7 +133,7 @@ export async function startTemporalDevServer(opts: DevServerOptions = {}): Promi
 
   const stop = once(async () => {
     process.removeListener('exit', killOnExit);
-    await stopChild(child, exited);
+    await stopChild(child, exited, STOP_TIMEOUT_MS);
     if (pidFile) fs.rmSync(pidFile, { force: true });
     await new Promise<void>((r) => (logStream ? logStream.end(r) : r()));
   });
@@ -183,21 +183,6 @@ function once(f: () => Promise<void>): () => Promise<void> {
   return () => (p ??= f());
 }
 
-/** SIGINT = the CLI's graceful stop (closes SQLite cleanly); SIGKILL if it hangs. */
-async function stopChild(child: ChildProcess, exited: Promise<string>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGINT');
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = await Promise.race([
-    exited.then(() => false),
-    new Promise<boolean>((r) => (timer = setTimeout(() => r(true), STOP_TIMEOUT_MS))),
-  ]);
-  clearTimeout(timer);
-  if (timedOut) {
-    child.kill('SIGKILL');
-    await exited;
-  }
-}
 
 /**
  * Ready = frontend answers, our namespace exists and our search attributes are registered

