@@ -66,10 +66,11 @@ if (waiting.stage === 'done') {
 
 const grant = await approver.call('POST', `/lifecycles/${id}/approval-token`);
 console.log(`
-The run waits for approval by one of: ${waiting.approvers.join(', ')}. Three ways to approve:
+The run waits for approval by one of: ${waiting.approvers.join(', ')}. Three ways to approve
+(the token below is for this run, expires, and works once: another comes from: npm run lifecycle -- approval-token ${id} --as local-approver):
 
   Temporal Web UI: open http://127.0.0.1:${config.TEMPORAL_UI_PORT}/namespaces/${config.TEMPORAL_NAMESPACE}/workflows/${id}
-    → "Send a Signal", signal name: approve, input (JSON):
+    → More Actions → "Send a Signal", pick approve, paste this input (JSON), click outside the editor, Submit:
     ${grant.signalPayload}
 
   Temporal CLI:
