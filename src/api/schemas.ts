@@ -107,8 +107,15 @@ export const RunStatus = z.object({
   workflowId: z.string(),
   runId: z.string(),
   temporalStatus: z.string(),
+  /** From the run's search attributes and memo: present even when no worker answers. */
+  modelName: z.string().nullable(),
+  stage: z.string().nullable(),
+  outcome: z.string().nullable(),
+  evaluation: z.looseObject({}).nullable(),
   failure: z.string().nullable(),
+  /** The `status` query (needs a worker); null with `statusUnavailable` saying why when it did not answer in time. */
   status: WorkflowStatus.nullable(),
+  statusUnavailable: z.string().nullable(),
 });
 
 export const Decisions = z.object({

@@ -11,7 +11,7 @@ import type { Registry } from '../registry/registry';
 import { formatZodError, LifecycleInput } from '../schemas/lifecycle';
 import type { Predictor } from '../serving/predictor';
 import { statusQuery, WORKFLOW_TYPE } from '../workflows/definitions';
-import { ModelName } from '../workflows/searchAttributes';
+import { LifecycleStage, ModelName } from '../workflows/searchAttributes';
 import { callerOf, installAuthentication } from './authenticate';
 import { decide, issueToken, openRun, type DecisionDeps } from './decisions';
 import { errorHandler, HttpError } from './errors';
@@ -50,6 +50,8 @@ const KiB = 1024;
 const BODY_LIMIT = { default: 16 * KiB, start: 2 * 1024 * KiB, predict: 4 * 1024 * KiB } as const;
 /** Queries need a worker; without one they would hang, so the status route gives up on them. */
 const QUERY_TIMEOUT_MS = 10_000;
+/** The status query waits for a worker: a busy one must not hold a status read for long. */
+const STATUS_QUERY_TIMEOUT_MS = 2_000;
 
 const STATUS_TEXT: Record<number, string> = {
   200: 'OK',
@@ -173,8 +175,22 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       if (state === 'FAILED' || state === 'TERMINATED' || state === 'TIMED_OUT') {
         failure = await handle.result().then(() => null, (err: Error) => rootMessage(err));
       }
-      const status = await deps.temporal.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => handle.query(statusQuery)).catch(() => null);
-      return { workflowId: handle.workflowId, runId: description.runId, temporalStatus: state, failure, status: status as z.infer<typeof RunStatus>['status'] };
+      // Stage, model and outcome come from the server's own records (search attributes, memo), which
+      // answer even when every worker is busy; the full status needs a worker and may be late.
+      const details = await deps.temporal
+        .withDeadline(Date.now() + STATUS_QUERY_TIMEOUT_MS, () => handle.query(statusQuery))
+        .then((status) => ({ status, statusUnavailable: null }), (err: Error) => ({ status: null, statusUnavailable: `the status query did not answer: ${rootMessage(err)}` }));
+      return {
+        workflowId: handle.workflowId,
+        runId: description.runId,
+        temporalStatus: state,
+        modelName: description.typedSearchAttributes.get(ModelName) ?? null,
+        stage: description.typedSearchAttributes.get(LifecycleStage) ?? null,
+        outcome: typeof description.memo?.outcome === 'string' ? description.memo.outcome : null,
+        evaluation: (description.memo?.evaluation as Record<string, unknown> | undefined) ?? null,
+        failure,
+        ...details,
+      } as z.infer<typeof RunStatus>;
     },
   );
 

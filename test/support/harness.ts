@@ -43,6 +43,8 @@ export async function startHarness(name: string, options: { api?: boolean } = {}
     secrets: { approvalSecret: `test-approval-secret-${randomUUID()}`, tokens: TEST_TOKENS },
   };
   const worker = await startWorker(ctx, { codePath: inject('workflowBundlePath') });
+  let workerStopped: Promise<void> | undefined;
+  const stopWorker = () => (workerStopped ??= worker.stop());
   const api = options.api ? await startApi(ctx, { temporalCliPath: inject('temporalCliPath') ?? undefined }) : null;
   const connection = await Connection.connect({ address: ctx.temporalAddress });
   const client = new Client({ connection });
@@ -50,6 +52,8 @@ export async function startHarness(name: string, options: { api?: boolean } = {}
   const registry = new Registry(pool);
 
   return {
+    /** Stops this file's worker (once): runs stay in Temporal with nobody to work on them. */
+    stopWorker,
     config,
     client,
     registry,
@@ -77,7 +81,7 @@ export async function startHarness(name: string, options: { api?: boolean } = {}
     },
     async stop() {
       await api?.stop();
-      await worker.stop();
+      await stopWorker();
       await connection.close();
       await pool.end();
       await fs.rm(dataDir, { recursive: true, force: true });
