@@ -1,13 +1,12 @@
 import { createReadStream } from 'node:fs';
 import { log } from '@temporalio/activity';
 import type { ArtifactRef } from '../artifacts/store';
-import { CsvFormatError, readCsv } from '../data/csv';
 import { resolveLocalSource, SourceError } from '../data/source';
-import { toTable, type DatasetSchema, type RawTable } from '../domain/schema';
-import type { Table } from '../domain/table';
-import { validateDataset as check, type ValidationReport } from '../domain/validation';
+import type { DatasetSchema } from '../domain/schema';
+import { compute } from './compute';
 import type { ActivityDeps } from './deps';
 import { FailureType, nonRetryable } from './failures';
+import { heartbeating } from './progress';
 
 export interface DatasetVersion extends ArtifactRef {
   sourceUri: string;
@@ -18,21 +17,6 @@ export interface ValidationSummary {
   schema: DatasetSchema;
   warnings: string[];
   report: ArtifactRef;
-}
-
-/** Reads a stored dataset (hash-checked) as raw string columns. */
-export async function readDataset(deps: ActivityDeps, dataset: ArtifactRef): Promise<RawTable> {
-  try {
-    return await readCsv(deps.store.readStream(dataset));
-  } catch (err) {
-    if (err instanceof CsvFormatError) throw nonRetryable(FailureType.datasetInvalid, `dataset ${dataset.sha256.slice(0, 12)}: ${err.message}`);
-    throw err;
-  }
-}
-
-/** Reads a stored dataset as typed columns, with the schema validation settled on. */
-export async function loadTable(deps: ActivityDeps, dataset: ArtifactRef, schema: DatasetSchema, columns: string[]): Promise<Table> {
-  return toTable(await readDataset(deps, dataset), schema, columns);
 }
 
 const LISTED = 20;
@@ -53,7 +37,8 @@ export function dataActivities(deps: ActivityDeps) {
         if (err instanceof SourceError) throw nonRetryable(FailureType.datasetUnavailable, err.message);
         throw err;
       }
-      const ref = await deps.store.putStream(createReadStream(file), 'datasets', 'csv');
+      // A large file takes a while to copy and hash: heartbeat so a lost worker is noticed in seconds.
+      const ref = await heartbeating('copy', () => deps.store.putStream(createReadStream(file), 'datasets', 'csv'));
       await deps.registry.registerDataset(input.modelName, ref, input.sourceUri);
       log.info('dataset ingested', { sha256: ref.sha256, bytes: ref.bytes, source: input.sourceUri });
       return { ...ref, sourceUri: input.sourceUri };
@@ -61,11 +46,16 @@ export function dataActivities(deps: ActivityDeps) {
 
     /** Checks the dataset against the model's needs and its previous schema; errors end the lifecycle. */
     async validateDataset(input: { modelName: string; dataset: ArtifactRef; target: string; features: string[] }): Promise<ValidationSummary> {
-      const raw = await readDataset(deps, input.dataset);
       const champion = await deps.registry.resolveAlias(input.modelName, 'production');
       const reference = champion ? ((await deps.registry.datasetSchema(champion.datasetSha256)) as DatasetSchema | null) : null;
-      const report: ValidationReport = check(raw, { target: input.target, features: input.features, reference });
-      const stored = await deps.store.putBytes(JSON.stringify(report, null, 2), 'reports', 'json');
+      // Parsing and checking run in a compute thread; the full report is stored there too.
+      const { report, stored } = await compute(deps, 'validate', {
+        storeRoot: deps.store.root,
+        dataset: input.dataset,
+        target: input.target,
+        features: input.features,
+        reference,
+      });
       const errors = report.findings.filter((f) => f.severity === 'error').map((f) => f.message);
       if (errors.length > 0) {
         // The message and details stay small whatever the file holds: the full report is stored by reference.

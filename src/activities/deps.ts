@@ -1,4 +1,5 @@
 import type { LocalArtifactStore } from '../artifacts/store';
+import type { ComputePool } from '../compute/pool';
 import type { IngestPolicy } from '../data/source';
 import type { Registry } from '../registry/registry';
 
@@ -9,4 +10,6 @@ export interface ActivityDeps {
   /** Where datasets may be read from (INGEST_ROOTS), and what never may be. */
   ingest: IngestPolicy;
   approvalSecret: string;
+  /** Worker threads for the CPU-heavy work (parsing, validation, fitting, scoring). */
+  compute: ComputePool;
 }

@@ -1,18 +1,16 @@
-import { performance } from 'node:perf_hooks';
 import { log } from '@temporalio/activity';
 import type { ArtifactRef } from '../artifacts/store';
+import type { ModelScore, Scores } from '../compute/tasks';
 import { decideGate, type GateDecision } from '../domain/gate';
-import { regressionMetrics, type RegressionMetrics } from '../domain/metrics';
-import { buildLinearModelOnnx, linearModelSignature } from '../domain/onnx/linearModelGraph';
-import { meanBaseline } from '../domain/ridge';
 import type { DatasetSchema } from '../domain/schema';
-import type { Table } from '../domain/table';
-import type { ModelSignature, ModelVersion } from '../registry/registry';
+import type { ModelSignature } from '../registry/registry';
 import type { EvaluationPolicy } from '../schemas/lifecycle';
-import { createSession, predictTable } from '../serving/onnxSession';
+import { compute } from './compute';
 import type { ActivityDeps } from './deps';
-import { loadTable } from './data';
-import { splitRows, targetValues, type CandidateModel } from './training';
+import { Checkpoints } from './progress';
+import type { CandidateModel } from './training';
+
+export type { ModelScore } from '../compute/tasks';
 
 export interface EvaluateInput {
   modelName: string;
@@ -22,12 +20,6 @@ export interface EvaluateInput {
   features: string[];
   candidate: CandidateModel;
   policy: EvaluationPolicy;
-}
-
-export interface ModelScore {
-  metrics: RegressionMetrics;
-  /** Wall time of one ONNX Runtime call over the whole holdout. */
-  holdoutMs: number;
 }
 
 export interface Evaluation {
@@ -50,18 +42,7 @@ function incompatibility(signature: ModelSignature, schema: DatasetSchema): stri
 }
 
 export function evaluationActivities(deps: ActivityDeps) {
-  /** Scores one ONNX model on the holdout through ONNX Runtime. */
-  async function score(onnx: Uint8Array, signature: ModelSignature, holdout: Table, actual: Float64Array): Promise<ModelScore> {
-    const session = await createSession(onnx);
-    try {
-      const start = performance.now();
-      const predicted = await predictTable(session, signature, holdout);
-      const holdoutMs = performance.now() - start;
-      return { metrics: regressionMetrics(actual, predicted), holdoutMs };
-    } finally {
-      await session.release();
-    }
-  }
+  const checkpoints = new Checkpoints(deps.store);
 
   return {
     /** Candidate vs champion vs naive mean baseline on the same seeded holdout, then the gate policy. */
@@ -69,17 +50,27 @@ export function evaluationActivities(deps: ActivityDeps) {
       const champion = await deps.registry.resolveAlias(input.modelName, 'production');
       const columns = new Set([...input.features, input.target, ...(champion?.signature.inputs.map((i) => i.name) ?? [])]);
       const skipChampion = champion && incompatibility(champion.signature, input.schema);
-      const table = await loadTable(deps, input.dataset, input.schema, [...columns].filter((c) => input.schema.columns.some((s) => s.name === c)));
-      const { train, holdout } = splitRows(table, input.policy);
-      const actual = targetValues(holdout, input.target);
-
-      const candidate = await score(await deps.store.read(input.candidate.artifact), input.candidate.signature, holdout, actual);
-      const baselineModel = meanBaseline(train, input.features, input.target);
-      const baseline = await score(buildLinearModelOnnx(baselineModel, { docString: 'naive mean baseline' }), linearModelSignature(baselineModel), holdout, actual);
+      const scoredChampion = champion && !skipChampion ? { artifact: champion.artifact, signature: champion.signature } : null;
+      // Parsing and scoring run in a compute thread. The scores are kept per run, activity and champion:
+      // a retry after a failed registry write does not score again.
+      const { value: scores } = await checkpoints.once<Scores>(Checkpoints.key({ champion: champion?.id ?? null }), () =>
+        compute(deps, 'evaluate', {
+          storeRoot: deps.store.root,
+          dataset: input.dataset,
+          schema: input.schema,
+          columns: [...columns].filter((c) => input.schema.columns.some((s) => s.name === c)),
+          target: input.target,
+          features: input.features,
+          split: input.policy,
+          candidate: { artifact: input.candidate.artifact, signature: input.candidate.signature },
+          champion: scoredChampion,
+        }),
+      );
+      const { candidate, baseline } = scores;
 
       let championScore: Evaluation['champion'] = null;
       if (champion && skipChampion) championScore = { version: champion.version, skipped: `champion v${champion.version} cannot score this dataset: ${skipChampion}` };
-      else if (champion) championScore = { version: champion.version, ...(await score(await deps.store.read(champion.artifact), champion.signature, holdout, actual)) };
+      else if (champion && scores.champion) championScore = { version: champion.version, ...scores.champion };
 
       const gate = decideGate(input.policy, {
         candidate: candidate.metrics,
@@ -88,7 +79,7 @@ export function evaluationActivities(deps: ActivityDeps) {
       });
       if (championScore && 'skipped' in championScore) gate.reasons.push(championScore.skipped);
       const evaluation: Evaluation = {
-        holdoutRows: holdout.rowCount,
+        holdoutRows: scores.holdoutRows,
         primaryMetric: input.policy.primaryMetric,
         candidate: { ...candidate, version: input.candidate.version, bytes: input.candidate.artifact.bytes },
         baseline,

@@ -1,17 +1,17 @@
+import fs from 'node:fs/promises';
 import { log } from '@temporalio/activity';
-import { currentRun } from './context';
 import type { ArtifactRef } from '../artifacts/store';
-import { regressionMetrics, type RegressionMetrics } from '../domain/metrics';
-import { buildLinearModelOnnx, linearModelSignature } from '../domain/onnx/linearModelGraph';
-import { fitRidge, predictLinear } from '../domain/ridge';
+import type { TrainedModel } from '../compute/tasks';
+import type { RegressionMetrics } from '../domain/metrics';
 import type { DatasetSchema } from '../domain/schema';
-import { holdoutSplit } from '../domain/split';
-import { selectRows, type Table } from '../domain/table';
 import type { ModelSignature } from '../registry/registry';
 import type { EvaluationPolicy, TrainerSpec } from '../schemas/lifecycle';
+import { compute } from './compute';
+import { currentRun } from './context';
 import type { ActivityDeps } from './deps';
-import { loadTable } from './data';
-import { FailureType, nonRetryable } from './failures';
+import { Checkpoints } from './progress';
+
+export { splitRows, targetValues } from '../compute/tasks';
 
 export interface TrainInput {
   modelName: string;
@@ -32,63 +32,65 @@ export interface CandidateModel {
   trainingMetrics: RegressionMetrics;
 }
 
-/** The seeded split every stage uses, so evaluation never scores rows the model was trained on. */
-export function splitRows(table: Table, split: TrainInput['split']) {
-  const { train, holdout } = holdoutSplit(table.rowCount, split);
-  return { train: selectRows(table, train), holdout: selectRows(table, holdout) };
-}
-
-export function targetValues(table: Table, target: string): Float64Array {
-  const column = table.columns[target];
-  if (column?.kind !== 'numeric') throw new Error(`target "${target}" is not a numeric column`);
-  return column.values;
-}
-
 export function trainingActivities(deps: ActivityDeps) {
+  const checkpoints = new Checkpoints(deps.store);
+  /** A kept model is reused only if its bytes are still in the store under their hash. */
+  const stillStored = async (t: TrainedModel) => (await fs.stat(deps.store.localPath(t.artifact)).catch(() => null))?.size === t.artifact.bytes;
+
   return {
-    /** Fits the trainer on the training split, exports ONNX, stores it and registers a candidate version. */
+    /**
+     * Fits the trainer on the training split, exports ONNX and stores it (in a compute thread, while the
+     * activity heartbeats), then registers a candidate version. The stored model is checkpointed under the
+     * run and activity first, so a retry after a failed registration (database down) registers it without
+     * training again; the registration itself is idempotent by run key.
+     */
     async trainModel(input: TrainInput): Promise<CandidateModel> {
       const workflowExecution = currentRun();
-      const table = await loadTable(deps, input.dataset, input.schema, [...input.features, input.target]);
-      const { train } = splitRows(table, input.split);
-      let model;
-      try {
-        model = fitRidge(train, input.features, input.target, input.trainer.params);
-      } catch (err) {
-        throw nonRetryable(FailureType.trainingFailed, `ridge training failed: ${(err as Error).message}`);
-      }
-      const trainingMetrics = regressionMetrics(targetValues(train, input.target), predictLinear(model, train));
-      const onnx = buildLinearModelOnnx(model, {
-        docString: `${input.modelName}: ridge regression of "${input.target}"`,
-        metadata: {
-          model_name: input.modelName,
-          dataset_sha256: input.dataset.sha256,
-          trainer: input.trainer.name,
-          params: JSON.stringify(input.trainer.params),
-          workflow_id: workflowExecution.workflowId,
-        },
-      });
-      const artifact = await deps.store.putBytes(onnx, 'models', 'onnx');
+      const { value: trained, resumed } = await checkpoints.once(
+        Checkpoints.key(),
+        () =>
+          compute(deps, 'train', {
+            storeRoot: deps.store.root,
+            dataset: input.dataset,
+            schema: input.schema,
+            target: input.target,
+            features: input.features,
+            split: input.split,
+            params: input.trainer.params,
+            onnx: {
+              docString: `${input.modelName}: ridge regression of "${input.target}"`,
+              metadata: {
+                model_name: input.modelName,
+                dataset_sha256: input.dataset.sha256,
+                trainer: input.trainer.name,
+                params: JSON.stringify(input.trainer.params),
+                workflow_id: workflowExecution.workflowId,
+              },
+            },
+          }),
+        stillStored,
+      );
+      if (resumed) log.info('trained model found from an earlier attempt; registering it without training again', { sha256: trained.artifact.sha256 });
       const registered = await deps.registry.registerModelVersion({
         modelName: input.modelName,
         runKey: `${workflowExecution.workflowId}/${workflowExecution.runId}`,
         trainer: input.trainer.name,
         params: { ...input.trainer.params, seed: input.split.seed, holdoutFraction: input.split.holdoutFraction },
-        trainingMetrics: { ...trainingMetrics },
-        signature: linearModelSignature(model),
-        artifact,
+        trainingMetrics: { ...trained.trainingMetrics },
+        signature: trained.signature,
+        artifact: trained.artifact,
         datasetSha256: input.dataset.sha256,
         workflowId: workflowExecution.workflowId,
         runId: workflowExecution.runId,
         createdBy: input.requestedBy,
       });
-      log.info('candidate trained', { version: registered.version, trainRows: train.rowCount, rmse: trainingMetrics.rmse });
+      log.info('candidate trained', { version: registered.version, trainRows: trained.trainRows, rmse: trained.trainingMetrics.rmse, resumed });
       return {
         versionId: registered.id,
         version: registered.version,
-        artifact,
+        artifact: trained.artifact,
         signature: registered.signature,
-        trainingMetrics,
+        trainingMetrics: trained.trainingMetrics,
       };
     },
   };

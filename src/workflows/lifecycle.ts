@@ -5,11 +5,29 @@ import { DecisionUpdate, durationMs, formatZodError, LifecycleInput, type Lifecy
 import { approveSignal, decideUpdate, rejectSignal, statusQuery, type LifecycleResult, type LifecycleStatus, type Outcome, type ReviewedDecision, type Stage } from './definitions';
 import { LifecycleStage, ModelName } from './searchAttributes';
 
-const { ingestDataset, validateDataset, trainModel, evaluateCandidate, deployModel, recordOutcome } = proxyActivities<LifecycleActivities>({
-  startToCloseTimeout: '10 minutes',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
+// Timeouts fit what each activity does (README: "Timeouts, heartbeats and threads"). Options are not part of
+// the recorded commands' identity: changing them keeps old histories replaying.
+/**
+ * Infrastructure errors (database or store down, a lost worker) are retried with backoff, with no attempt
+ * limit, until the activity's schedule-to-close budget is spent. Bad input fails at once: activities throw
+ * non-retryable ApplicationFailures (DatasetInvalid, DatasetUnavailable, TrainingFailed).
+ */
+const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' };
+const RETRY_BUDGET = '1 day';
+/**
+ * Long, CPU-heavy stages: their work runs in a compute thread while the activity heartbeats every 2 s, so a
+ * worker killed mid-training is noticed within the heartbeat timeout, and the retry starts on a live worker.
+ * Start-to-close is generous: a long training must never fail for being long.
+ */
+const { ingestDataset, validateDataset, trainModel, evaluateCandidate } = proxyActivities<LifecycleActivities>({
+  startToCloseTimeout: '6 hours',
+  heartbeatTimeout: '15 seconds',
+  scheduleToCloseTimeout: RETRY_BUDGET,
+  retry,
 });
-const { checkRequester, reviewDecision } = proxyActivities<LifecycleActivities>({ startToCloseTimeout: '30 seconds' });
+/** Short registry writes (deploy moves the alias idempotently by run): a lost worker costs seconds. */
+const { deployModel, recordOutcome } = proxyActivities<LifecycleActivities>({ startToCloseTimeout: '30 seconds', scheduleToCloseTimeout: RETRY_BUDGET, retry });
+const { checkRequester, reviewDecision } = proxyActivities<LifecycleActivities>({ startToCloseTimeout: '15 seconds', retry });
 
 /**
  * The whole life of one model version: ingest → validate → train → evaluate → approval → deploy.
