@@ -1,15 +1,17 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import { msToNumber } from '@temporalio/common';
 import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { Authenticator, parseTokenSpec, type ApiToken } from './auth/apiTokens';
-import { buildApi } from './api/server';
+import type { DependencyCheck } from './api/health';
+import { buildApi, temporalCheck } from './api/server';
 import { LocalArtifactStore } from './artifacts/store';
 import { loadOrCreateLocalSecrets } from './auth/localSecrets';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import { createPool } from './registry/db';
+import type { SupervisorStatus } from './infra/supervisor';
 import { Registry } from './registry/registry';
 import { Predictor } from './serving/predictor';
 import { ensureSearchAttributes } from './workers/searchAttributes';
@@ -44,50 +46,162 @@ export interface AppContext {
   secrets: Secrets;
 }
 
-/** Starts a worker on the configured task queue; resolves once it polls. `stop()` drains and closes. */
-export async function startWorker(ctx: AppContext, workflowBundle?: WorkerOptions['workflowBundle']): Promise<{ worker: Worker; stop(): Promise<void> }> {
+/** How the worker is doing, for readiness. */
+export interface WorkerStatus {
+  state: 'running' | 'restarting' | 'stopped';
+  restarts: number;
+  lastError: string | null;
+}
+
+/**
+ * Starts a worker on the configured task queue; resolves once it polls. `stop()` drains and closes.
+ * The worker's NativeConnection reconnects by itself when the Temporal server restarts, and the pool
+ * reconnects to PostgreSQL; should the worker still stop on its own (a fatal poll error after a long
+ * outage), it is created again with backoff until `stop()`.
+ */
+export async function startWorker(
+  ctx: AppContext,
+  workflowBundle?: WorkerOptions['workflowBundle'],
+): Promise<{ readonly worker: Worker; status(): WorkerStatus; stop(): Promise<void> }> {
   installTemporalRuntime(ctx.log);
   const admin = await Connection.connect({ address: ctx.temporalAddress });
   const added = await ensureSearchAttributes(admin, ctx.config.TEMPORAL_NAMESPACE).finally(() => admin.close());
   if (added.length) ctx.log.info({ added }, 'registered search attributes');
 
-  const pool = createPool(ctx.databaseUrl);
-  const connection = await NativeConnection.connect({ address: ctx.temporalAddress });
-  const worker = await createLifecycleWorker({
-    connection,
-    namespace: ctx.config.TEMPORAL_NAMESPACE,
-    taskQueue: ctx.config.TEMPORAL_TASK_QUEUE,
-    deps: {
-      store: new LocalArtifactStore(ctx.config.artifactDir),
-      registry: new Registry(pool),
-      ingest: ctx.config.ingest,
-      approvalSecret: ctx.secrets.approvalSecret,
-    },
-    workflowBundle,
+  const pool = createPool(ctx.databaseUrl, ctx.log);
+  const deps = {
+    store: new LocalArtifactStore(ctx.config.artifactDir),
+    registry: new Registry(pool),
+    ingest: ctx.config.ingest,
+    approvalSecret: ctx.secrets.approvalSecret,
+  };
+  const create = async () => {
+    const connection = await NativeConnection.connect({ address: ctx.temporalAddress });
+    try {
+      const worker = await createLifecycleWorker({
+        connection,
+        namespace: ctx.config.TEMPORAL_NAMESPACE,
+        taskQueue: ctx.config.TEMPORAL_TASK_QUEUE,
+        deps,
+        workflowBundle,
+      });
+      return { connection, worker, running: worker.run() };
+    } catch (err) {
+      await connection.close().catch(() => {});
+      throw err;
+    }
+  };
+
+  let current = await create();
+  let status: WorkerStatus = { state: 'running', restarts: 0, lastError: null };
+  let stopping = false;
+  let wake: (() => void) | null = null;
+  const sleep = (ms: number) => new Promise<void>((resolve) => {
+    const timer = setTimeout(() => resolve(), ms);
+    wake = () => (clearTimeout(timer), resolve());
   });
-  const running = worker.run();
+  const log = ctx.log.child({ component: 'worker' });
+  const watching = (async () => {
+    for (;;) {
+      const ended = await current.running.then(() => 'stopped', (err: Error) => err.message);
+      if (stopping) return;
+      status = { ...status, state: 'restarting', lastError: ended };
+      await current.connection.close().catch(() => {});
+      for (let delay = 1000; ; delay = Math.min(delay * 2, 15_000)) {
+        log.error({ why: ended, delayMs: delay }, `worker stopped unexpectedly; starting it again in ${delay} ms`);
+        await sleep(delay);
+        if (stopping) return;
+        try {
+          current = await create();
+        } catch (err) {
+          status = { ...status, lastError: (err as Error).message };
+          continue;
+        }
+        if (stopping) return void (current.worker.getState() === 'RUNNING' && current.worker.shutdown());
+        status = { state: 'running', restarts: status.restarts + 1, lastError: status.lastError };
+        log.warn({ restarts: status.restarts }, 'worker running again');
+        break;
+      }
+    }
+  })();
+
   return {
-    worker,
+    get worker() {
+      return current.worker;
+    },
+    status: () => (status.state === 'running' && current.worker.getState() !== 'RUNNING' ? { ...status, state: 'stopped' } : status),
     async stop() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-      await connection.close();
+      stopping = true;
+      (wake as (() => void) | null)?.();
+      if (current.worker.getState() === 'RUNNING') current.worker.shutdown();
+      await current.running.catch(() => {});
+      await watching;
+      await current.connection.close().catch(() => {});
       await pool.end();
+      status = { ...status, state: 'stopped' };
     },
   };
+}
+
+/** gRPC calls from the API give up after this long unless they set their own deadline (e.g. a decision). */
+export const TEMPORAL_CALL_DEADLINE_MS = 3_000;
+
+/**
+ * A gRPC client interceptor that gives every call without a deadline one `ms` from now, so that with
+ * Temporal down a request answers 503 within seconds instead of waiting out ~20 s of retries.
+ */
+function defaultDeadline(ms: number) {
+  return ((options: { deadline?: unknown }, nextCall: (o: unknown) => unknown) =>
+    nextCall(options.deadline === undefined || options.deadline === Infinity ? { ...options, deadline: Date.now() + ms } : options)) as never;
+}
+
+export interface ApiOptions {
+  /** The CLI named in the commands the API hands out (default: `temporal` on PATH). */
+  temporalCliPath?: string;
+  /** The worker of this process, when there is one, for readiness. */
+  worker?: { status(): WorkerStatus };
+  /** Supervisors of embedded servers, for readiness notes ("restarting", "restarted 2 times"). */
+  supervised?: () => Partial<Record<string, SupervisorStatus>>;
 }
 
 /**
  * Starts the HTTP API; resolves once it listens. `temporalCliPath` is the CLI named in the commands the
  * API hands out (default: `temporal` on PATH).
  */
-export async function startApi(ctx: AppContext, options: { temporalCliPath?: string } = {}): Promise<{ app: FastifyInstance; url: string; stop(): Promise<void> }> {
-  const pool: pg.Pool = createPool(ctx.databaseUrl);
+export async function startApi(ctx: AppContext, options: ApiOptions = {}): Promise<{ app: FastifyInstance; url: string; stop(): Promise<void> }> {
+  const pool: pg.Pool = createPool(ctx.databaseUrl, ctx.log);
   const registry = new Registry(pool);
-  const connection = await Connection.connect({ address: ctx.temporalAddress });
+  const connection = await Connection.connect({
+    address: ctx.temporalAddress,
+    // A few quick retries within the default deadline, not the SDK's default of 10 attempts over ~20 s.
+    interceptors: [defaultDeadline(TEMPORAL_CALL_DEADLINE_MS), makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 4 }))],
+  });
+  const temporal = new Client({ connection, namespace: ctx.config.TEMPORAL_NAMESPACE });
   const predictor = new Predictor(registry, new LocalArtifactStore(ctx.config.artifactDir), ctx.log);
+  const note = (name: string) => {
+    const s = options.supervised?.()[name];
+    return s?.restarts ? `restarted ${s.restarts} time${s.restarts === 1 ? '' : 's'} by its supervisor` : undefined;
+  };
+  const supervisedCheck = (name: string, probe: () => Promise<unknown>): DependencyCheck => async () => {
+    const s = options.supervised?.()[name];
+    if (s && s.state !== 'up') throw new Error(`${s.state} by its supervisor (${s.lastError ?? 'stopped'})`);
+    await probe();
+    return note(name);
+  };
+  const readiness: Record<string, DependencyCheck> = {
+    temporal: supervisedCheck('temporal', temporalCheck(temporal)),
+    postgres: supervisedCheck('postgres', () => pool.query('select 1')),
+  };
+  if (options.worker) {
+    const worker = options.worker;
+    readiness.worker = async () => {
+      const s = worker.status();
+      if (s.state !== 'running') throw new Error(`${s.state}${s.lastError ? ` (${s.lastError})` : ''}`);
+      return s.restarts ? `restarted ${s.restarts} times` : undefined;
+    };
+  }
   const app = await buildApi({
-    temporal: new Client({ connection, namespace: ctx.config.TEMPORAL_NAMESPACE }),
+    temporal,
     taskQueue: ctx.config.TEMPORAL_TASK_QUEUE,
     registry,
     predictor,
@@ -97,6 +211,7 @@ export async function startApi(ctx: AppContext, options: { temporalCliPath?: str
     approvalTokenTtlMs: msToNumber(ctx.config.APPROVAL_TOKEN_TTL),
     authFailuresPerMinute: ctx.config.AUTH_FAILURES_PER_MINUTE,
     temporalCli: { path: options.temporalCliPath ?? 'temporal', address: ctx.temporalAddress, namespace: ctx.config.TEMPORAL_NAMESPACE },
+    readiness,
   });
   const url = await app.listen({ host: ctx.config.API_HOST, port: ctx.config.API_PORT });
   return {

@@ -17,23 +17,34 @@ const started = Date.now();
 const config = loadConfig();
 const log = createLogger(config.LOG_LEVEL, { format: config.LOG_FORMAT });
 
-const services = await startServices(config, log);
+// The embedded servers are supervised: one that dies is started again (with backoff, logged); one that
+// keeps dying makes its supervisor give up, and then we stop everything and exit 1, so a process
+// manager sees the failure instead of a product that answers 503 forever.
+const services = await startServices(config, log, {
+  onGiveUp: (err) => {
+    log.fatal({ err: err.message }, 'an embedded server keeps failing: stopping Lifecycle');
+    process.stderr.write(`\n  Lifecycle stops: ${err.message}\n  Its log is in ${config.dataDir}.\n\n`);
+    void shutdown('embedded server failed', 1);
+  },
+});
 const ctx = { config, log, temporalAddress: services.temporalAddress, databaseUrl: services.databaseUrl, secrets: await loadSecrets(config) };
 const worker = await startWorker(ctx);
 // The API hands out Temporal CLI commands naming this binary (full path: it is often not on PATH).
-const api = await startApi(ctx, { temporalCliPath: services.temporalCliPath ?? undefined });
+const api = await startApi(ctx, { temporalCliPath: services.temporalCliPath ?? undefined, worker, supervised: services.supervised });
 
 let stopping = false;
-async function shutdown(signal: string) {
+async function shutdown(signal: string, exitCode = 0) {
   if (stopping) return;
   stopping = true;
   const t0 = Date.now();
   log.info({ signal }, 'shutting down');
-  await api.stop().catch((err) => log.error({ err }, 'API stop failed'));
-  await worker.stop().catch((err) => log.error({ err }, 'worker stop failed'));
+  // Order: no new requests, then the worker drains its tasks, then (only then) the servers stop.
+  // (`.then`: a supervisor may give up while we are still starting, before `api` or `worker` exist.)
+  await Promise.resolve().then(() => api.stop()).catch((err) => log.error({ err }, 'API stop failed'));
+  await Promise.resolve().then(() => worker.stop()).catch((err) => log.error({ err }, 'worker stop failed'));
   await services.stop();
   log.info({ ms: Date.now() - t0 }, 'stopped');
-  process.exit(0);
+  process.exit(exitCode);
 }
 // SIGHUP: the terminal running `npm start` was closed.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(signal));

@@ -1,6 +1,7 @@
 import { isGrpcServiceError, WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { postgresUnavailable } from '../registry/db';
 import { ModelNotDeployedError, PredictionError } from '../serving/predictor';
 import { RowsError } from '../serving/rows';
 
@@ -14,11 +15,22 @@ export class HttpError extends Error {
 /** gRPC codes that mean "Temporal cannot be reached right now": UNAVAILABLE, DEADLINE_EXCEEDED. */
 const TEMPORAL_UNAVAILABLE = new Set([14, 4]);
 
-function temporalUnavailable(err: unknown): boolean {
-  for (let e = err as { cause?: unknown } | undefined; e; e = e.cause as { cause?: unknown } | undefined) {
-    if (isGrpcServiceError(e) && TEMPORAL_UNAVAILABLE.has(e.code)) return true;
+/**
+ * The gRPC failure (UNAVAILABLE, DEADLINE_EXCEEDED) under `err` when Temporal could not be reached:
+ * the client's ServiceError wraps it as its cause; a bare grpc-js error carries the code itself.
+ */
+export function temporalUnavailable(err: unknown): { code: number; details: string } | null {
+  for (let e = err as { cause?: unknown; code?: unknown; details?: unknown; name?: string } | undefined; e && typeof e === 'object'; e = e.cause as typeof e) {
+    if ((isGrpcServiceError(e) || e.name === 'ServiceError') && typeof e.code === 'number' && TEMPORAL_UNAVAILABLE.has(e.code)) {
+      return { code: e.code, details: typeof e.details === 'string' && e.details ? e.details : String((e as { message?: unknown }).message ?? '') };
+    }
   }
-  return false;
+  return null;
+}
+
+function unavailableMessage(dependency: string, detail: string): string {
+  const first = (detail.split('\n')[0] ?? '').trim().slice(0, 200);
+  return `${dependency} unavailable: ${first || 'no answer'}; retry later`;
 }
 
 /** `/rows/0/year` → `rows[0].year`: the way the serving code names fields too. */
@@ -43,9 +55,14 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
   if (err instanceof ModelNotDeployedError) return send(404, err.message);
   if (err instanceof WorkflowNotFoundError) return send(404, `no lifecycle run "${(request.params as { id?: string }).id}"`);
   if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return send(413, `the body is larger than the ${request.routeOptions.bodyLimit} bytes this route accepts`);
-  if (temporalUnavailable(err)) {
-    request.log.warn({ err }, 'Temporal unavailable');
-    return send(503, 'Temporal is not reachable right now; retry later');
+  const temporal = temporalUnavailable(err);
+  if (temporal) {
+    request.log.warn({ err: err.message, grpcCode: temporal.code }, 'temporal unavailable');
+    return send(503, unavailableMessage('temporal', temporal.code === 4 ? `no answer before the deadline (${temporal.details})` : temporal.details));
+  }
+  if (postgresUnavailable(err)) {
+    request.log.warn({ err: err.message, code: err.code }, 'postgres unavailable');
+    return send(503, unavailableMessage('postgres', err.message || String(err.code)));
   }
   // fastify's own refusals (415 media type, 400 empty body, ...) carry a client status and a clear message.
   if (err.statusCode && err.statusCode < 500) return send(err.statusCode, err.message);

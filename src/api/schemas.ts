@@ -178,3 +178,13 @@ export const PredictBody = z.strictObject({
 export const Predicted = z.object({ model: z.string(), version: z.number(), predictions: z.array(z.number()) });
 
 export const Health = z.object({ ok: z.boolean() });
+
+/** `GET /health/ready`: each dependency's state; `down` names those that do not answer, `error` says why. */
+export const Readiness = z
+  .object({
+    ready: z.boolean(),
+    down: z.array(z.string()),
+    error: z.string().optional().describe('"<dependency> unavailable: <why>" for each one that is down'),
+    dependencies: z.record(z.string(), z.object({ state: z.enum(['up', 'down']), detail: z.string().optional() })),
+  })
+  .meta({ id: 'Readiness' });

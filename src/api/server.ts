@@ -15,9 +15,10 @@ import { LifecycleStage, ModelName } from '../workflows/searchAttributes';
 import { callerOf, installAuthentication } from './authenticate';
 import { decide, issueToken, openRun, type DecisionDeps } from './decisions';
 import { errorHandler, HttpError } from './errors';
+import { installHealthRoutes, READINESS_CHECK_TIMEOUT_MS, type DependencyCheck } from './health';
 import { installJsonBodyParser } from './jsonBody';
 import {
-  ApprovalTokenAnswer, ApprovalTokenBody, DecisionBody, DecisionRefused, DecisionVerdict, Decisions, ErrorBody, Health, ModelParams,
+  ApprovalTokenAnswer, ApprovalTokenBody, DecisionBody, DecisionRefused, DecisionVerdict, Decisions, ErrorBody, ModelParams,
   Models, PredictBody, Predicted, RequesterProofAnswer, ROUTER_MAX_PARAM_LENGTH, RequesterProofBody, RunParams, RunStatus, Started, StartBody, Versions,
 } from './schemas';
 import { signalCommand, startCommand, type TemporalCliTarget } from './temporalCommands';
@@ -38,6 +39,15 @@ export interface ApiDeps {
   authFailuresPerMinute?: number;
   /** How long an approve/reject waits for the workflow's verdict before 503. Default 30 s. */
   decisionTimeoutMs?: number;
+  /** Dependencies `GET /health/ready` checks, by name. Default: temporal only (through `temporal`). */
+  readiness?: Record<string, DependencyCheck>;
+}
+
+/** Temporal is ready when its frontend answers `GetSystemInfo` within the readiness deadline. */
+export function temporalCheck(temporal: Client): DependencyCheck {
+  return async () => {
+    await temporal.connection.withDeadline(Date.now() + READINESS_CHECK_TIMEOUT_MS, () => temporal.connection.workflowService.getSystemInfo({}));
+  };
 }
 
 /**
@@ -67,7 +77,7 @@ const STATUS_TEXT: Record<number, string> = {
   415: 'Body is not application/json',
   422: 'The model produced no finite prediction for a row',
   429: 'Too many failed authentication attempts from your address: see Retry-After',
-  503: 'Temporal is not reachable, or the workflow did not review the decision in time',
+  503: 'A dependency is down (the message names it: "temporal unavailable: …", "postgres unavailable: …"), or the workflow did not review the decision in time; retry later',
 };
 
 /** Response schemas for an operation: the success bodies plus the listed error statuses, all as `ErrorBody`. */
@@ -114,7 +124,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await installAuthentication(app, { authenticator: deps.authenticator, failuresPerMinute: deps.authFailuresPerMinute ?? 60 });
   installMethodNotAllowed(app);
 
-  app.get('/health', { config: { access: 'public' }, schema: { hide: true, response: { 200: Health } } }, async () => ({ ok: true }));
+  installHealthRoutes(app, deps.readiness ?? { temporal: temporalCheck(deps.temporal) });
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
   app.post(
@@ -196,7 +206,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   app.get(
     '/lifecycles/:id/decisions',
-    { config: { access: 'read' }, schema: { summary: 'Audit trail of approval decisions', params: RunParams, response: responses({ 200: Decisions }, [...AUTH, 414]) } },
+    { config: { access: 'read' }, schema: { summary: 'Audit trail of approval decisions', params: RunParams, response: responses({ 200: Decisions }, [...AUTH, 414, 503]) } },
     async (request) => ({ decisions: (await deps.registry.approvalEvents(request.params.id)) as z.infer<typeof Decisions>['decisions'] }),
   );
 
@@ -253,13 +263,13 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   app.get(
     '/models',
-    { config: { access: 'read' }, schema: { summary: 'Registered models and their aliases', response: responses({ 200: Models }, AUTH) } },
+    { config: { access: 'read' }, schema: { summary: 'Registered models and their aliases', response: responses({ 200: Models }, [...AUTH, 503]) } },
     async () => ({ models: await deps.registry.listModels() }),
   );
 
   app.get(
     '/models/:name/versions',
-    { config: { access: 'read' }, schema: { summary: 'Versions of a model with lineage and metrics', params: ModelParams, response: responses({ 200: Versions }, [...AUTH, 414]) } },
+    { config: { access: 'read' }, schema: { summary: 'Versions of a model with lineage and metrics', params: ModelParams, response: responses({ 200: Versions }, [...AUTH, 414, 503]) } },
     async (request) => ({
       versions: (await deps.registry.listVersions(request.params.name)) as unknown as z.infer<typeof Versions>['versions'],
       aliasHistory: await deps.registry.aliasHistory(request.params.name),
@@ -271,7 +281,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     {
       config: { access: 'predict' },
       bodyLimit: BODY_LIMIT.predict,
-      schema: { summary: 'Predict with the production version', params: ModelParams, body: PredictBody, response: responses({ 200: Predicted }, [...AUTH, ...PARAM, ...BODY, 422]) },
+      schema: { summary: 'Predict with the production version', params: ModelParams, body: PredictBody, response: responses({ 200: Predicted }, [...AUTH, ...PARAM, ...BODY, 422, 503]) },
     },
     async (request) => deps.predictor.predict(request.params.name, request.body.rows),
   );

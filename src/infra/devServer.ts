@@ -49,6 +49,8 @@ export interface DevServerHandle {
   namespace: string;
   /** The Temporal CLI binary running the server (null when the SDK downloaded one). */
   cliPath: string | null;
+  /** Settles with a description once the server process has exited, for whatever reason (a supervisor watches it). */
+  exited: Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -129,6 +131,7 @@ export async function startTemporalDevServer(opts: DevServerOptions = {}): Promi
   // Last resort if the app exits without calling stop(): do not leave a server behind.
   const killOnExit = () => child.kill('SIGTERM');
   process.once('exit', killOnExit);
+  void exited.then(() => process.removeListener('exit', killOnExit)); // restarts must not pile up listeners
   if (pidFile && child.pid) fs.writeFileSync(pidFile, `${child.pid} ${process.pid}\n`);
 
   const stop = once(async () => {
@@ -150,7 +153,7 @@ export async function startTemporalDevServer(opts: DevServerOptions = {}): Promi
     );
   }
   log(`temporal: dev server ready on ${address}${uiUrl ? `, UI ${uiUrl}` : ''} in ${Date.now() - t0} ms`);
-  return { address, uiUrl, namespace, cliPath: cli.path, stop };
+  return { address, uiUrl, namespace, cliPath: cli.path, exited, stop };
 }
 
 async function reclaimOrphan(pidFile: string, log: (m: string) => void): Promise<void> {
@@ -274,5 +277,6 @@ async function startWithSdkDownload(o: {
     await env.teardown();
     throw e;
   }
-  return { address: env.address, uiUrl: o.uiUrl, namespace: o.namespace, cliPath: null, stop: once(() => env.teardown()) };
+  // createLocal does not tell us when its server dies: this one is not supervised.
+  return { address: env.address, uiUrl: o.uiUrl, namespace: o.namespace, cliPath: null, exited: new Promise<string>(() => {}), stop: once(() => env.teardown()) };
 }

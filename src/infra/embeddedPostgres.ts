@@ -29,6 +29,8 @@ export interface EmbeddedPostgresHandle {
   /** True when data or binaries were moved out of reach-less paths (as root); say so to the user. */
   relocated: boolean;
   pid: number;
+  /** Settles with a description once the postmaster has exited, for whatever reason (a supervisor watches it). */
+  exited: Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -149,6 +151,7 @@ export async function startEmbeddedPostgres(opts: {
   // completes on its own after we are gone.
   const killOnExit = () => child.kill('SIGINT');
   process.once('exit', killOnExit);
+  void exited.then(() => process.removeListener('exit', killOnExit)); // restarts must not pile up listeners
   let recent = '';
   const ready = new Promise<void>((resolve) => {
     const onData = (chunk: Buffer) => {
@@ -195,7 +198,7 @@ export async function startEmbeddedPostgres(opts: {
     await stop().catch(() => {});
     throw e;
   }
-  return { connectionString, dataDir, installDir, relocated, pid: child.pid!, stop };
+  return { connectionString, dataDir, installDir, relocated, pid: child.pid!, exited, stop };
 }
 
 /** Runs a program (initdb) to completion; rejects with its last output when it fails. */
@@ -376,7 +379,9 @@ async function clearStalePid(dataDir: string, ownerFile: string, log: (m: string
 }
 
 async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
+  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 10_000 });
+  // A server going away under an open client emits 'error' on it; unhandled, that would end the process.
+  client.on('error', () => {});
   await client.connect();
   try {
     const r = await client.query('select 1 from pg_database where datname = $1', [name]);

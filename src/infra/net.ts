@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 
 /**
@@ -45,12 +45,31 @@ export function canBind(port: number, host = '127.0.0.1'): Promise<boolean> {
 
 // Local process helpers, used to recognise servers left behind by a run that was killed -9.
 
+/**
+ * Whether `pid` is a running process. A zombie (exited, not yet reaped by its parent: e.g. the product
+ * half a second after a `kill -9`, before npm or init collects it) is dead, though `kill(pid, 0)` still
+ * succeeds on it: on Linux its /proc/<pid>/stat state is 'Z' (or 'X' while it is being reaped).
+ */
 export function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  const state = processState(pid);
+  return state === null ? true : state !== 'Z' && state !== 'X' && state !== 'x';
+}
+
+/** The one-letter state of a process from /proc/<pid>/stat (R, S, D, Z, ...); null where /proc is not there. */
+export function processState(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "pid (comm) S ...": comm may hold spaces and parentheses, so read after the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) || null;
+  } catch (e) {
+    // Gone between kill(0) and the read: dead. No /proc at all (macOS): unknown.
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' && existsSync('/proc/self/stat') ? 'X' : null;
   }
 }
 
