@@ -161,7 +161,7 @@ describe('a worker killed with SIGKILL', () => {
 
     const retried = await until('the second attempt of trainModel to start', async () => {
       const a = await pending(handle, 'trainModel');
-      return a && a.attempt >= 2 && a.state === PendingActivityState.PENDING_ACTIVITY_STATE_STARTED ? a : null;
+      return a && (a.attempt ?? 0) >= 2 && a.state === PendingActivityState.PENDING_ACTIVITY_STATE_STARTED ? a : null;
     }, (HEARTBEAT_TIMEOUT_S + 30) * 1000);
     const retryAfterS = (Date.now() - killedAt) / 1000;
     expect(retried.lastFailure?.timeoutFailureInfo?.timeoutType).toBe(proto.temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_HEARTBEAT);
