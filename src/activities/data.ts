@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import fs from 'node:fs/promises';
 import { log } from '@temporalio/activity';
 import type { ArtifactRef } from '../artifacts/store';
 import { resolveLocalSource, SourceError } from '../data/source';
@@ -6,7 +7,7 @@ import type { DatasetSchema } from '../domain/schema';
 import { compute } from './compute';
 import type { ActivityDeps } from './deps';
 import { FailureType, nonRetryable } from './failures';
-import { heartbeating } from './progress';
+import { Checkpoints, heartbeating } from './progress';
 
 export interface DatasetVersion extends ArtifactRef {
   sourceUri: string;
@@ -27,6 +28,7 @@ function firstOf(messages: string[], rest: string): string[] {
 }
 
 export function dataActivities(deps: ActivityDeps) {
+  const checkpoints = new Checkpoints(deps.store);
   return {
     /** Copies the source into the content-addressed store and registers the dataset version. Same bytes, same version. */
     async ingestDataset(input: { modelName: string; sourceUri: string }): Promise<DatasetVersion> {
@@ -48,14 +50,14 @@ export function dataActivities(deps: ActivityDeps) {
     async validateDataset(input: { modelName: string; dataset: ArtifactRef; target: string; features: string[] }): Promise<ValidationSummary> {
       const champion = await deps.registry.resolveAlias(input.modelName, 'production');
       const reference = champion ? ((await deps.registry.datasetSchema(champion.datasetSha256)) as DatasetSchema | null) : null;
-      // Parsing and checking run in a compute thread; the full report is stored there too.
-      const { report, stored } = await compute(deps, 'validate', {
-        storeRoot: deps.store.root,
-        dataset: input.dataset,
-        target: input.target,
-        features: input.features,
-        reference,
-      });
+      // Parsing and checking run in a compute thread; the full report is stored there too. The result is
+      // kept per run, activity and reference schema: a retry after a failed registry write does not parse again.
+      const { value: validated } = await checkpoints.once(
+        Checkpoints.key({ reference }),
+        () => compute(deps, 'validate', { storeRoot: deps.store.root, dataset: input.dataset, target: input.target, features: input.features, reference }),
+        async (kept) => (await fs.stat(deps.store.localPath(kept.stored)).catch(() => null))?.size === kept.stored.bytes,
+      );
+      const { report, stored } = validated;
       const errors = report.findings.filter((f) => f.severity === 'error').map((f) => f.message);
       if (errors.length > 0) {
         // The message and details stay small whatever the file holds: the full report is stored by reference.
