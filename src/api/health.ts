@@ -28,8 +28,8 @@ export function installHealthRoutes(app: FastifyInstance, checks: Record<string,
     {
       config: { access: 'public' },
       schema: {
-        summary: 'Readiness: the state of each dependency (temporal, postgres, worker); 503 names those that are down',
-        security: [],
+        // Not in the document, like /health: probes for process managers and load balancers, not API operations.
+        hide: true,
         response: {
           200: { description: 'Every dependency answers', content: { 'application/json': { schema: Readiness } } },
           503: { description: 'A dependency is down: `down` names it, `error` says why', content: { 'application/json': { schema: Readiness } } },

@@ -104,8 +104,9 @@ describe('supervise', () => {
 
 describe('pidAlive', () => {
   it('counts a zombie (exited, not reaped) as dead, though kill(pid, 0) still finds it', async () => {
-    // `exec sleep` becomes the parent of the background `true` and never reaps it: a zombie.
-    const parent = spawn('sh', ['-c', 'true & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // `exec sleep` becomes the parent of the background `sleep 0.3`, which ends after the exec (so the
+    // shell cannot have reaped it), and never reaps it: a zombie.
+    const parent = spawn('sh', ['-c', 'sleep 0.3 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       const zombie = Number(await new Promise<string>((r) => parent.stdout!.once('data', (d: Buffer) => r(d.toString()))));
       await until(() => processState(zombie) === 'Z');
