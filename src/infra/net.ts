@@ -100,18 +100,7 @@ export async function stopPid(pid: number, timeoutMs = 15_000): Promise<void> {
     process.kill(pid, 'SIGKILL');
     while (pidAlive(pid)) await sleep(50);
   }
-  // Dead; give its parent (init, for an orphan) a moment to reap it, so the pid is gone for good.
-  for (let i = 0; i < 40 && pidExists(pid); i++) await sleep(50);
-}
-
-/** Whether the pid exists at all, zombies included. */
-function pidExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  // Dead, possibly still a zombie until its parent (init, for an orphan) reaps it: not waited for.
 }
 
 /**
