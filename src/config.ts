@@ -26,6 +26,8 @@ export const ConfigSchema = z.object({
   APPROVAL_TOKEN_TTL: Duration.default('1h'),
   /** Wrong bearer tokens one client address may present per minute before the API answers 429. */
   AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(60),
+  /** Worker threads for CPU-heavy activity work; default one per core but one. */
+  COMPUTE_THREADS: z.coerce.number().int().min(1).max(64).optional(),
   /** Comma-separated directories datasets may be read from; default: the working directory and DATA_DIR/datasets. */
   INGEST_ROOTS: z.string().optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

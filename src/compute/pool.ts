@@ -1,6 +1,8 @@
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { TaskInput, TaskName, TaskOutput } from './tasks';
+import { ConfigSchema } from '../config';
+import { formatZodError } from '../schemas/lifecycle';
 
 /** What a task thread sends back for one job. */
 type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: SerialisedError };
@@ -48,12 +50,9 @@ const BOOTSTRAP = new URL('./thread.mjs', import.meta.url);
 /** COMPUTE_THREADS, or one thread per core but one (the main thread keeps a core for the API and heartbeats). */
 export function defaultComputeThreads(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env.COMPUTE_THREADS;
-  if (raw !== undefined && raw !== '') {
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`COMPUTE_THREADS must be an integer from 1 to 64, got "${raw}"`);
-    return n;
-  }
-  return Math.max(1, os.availableParallelism() - 1);
+  const parsed = ConfigSchema.shape.COMPUTE_THREADS.safeParse(raw === '' ? undefined : raw);
+  if (!parsed.success) throw new Error(`COMPUTE_THREADS: ${formatZodError(parsed.error).replace(/^\(input\): /, '')}, got "${raw}"`);
+  return parsed.data ?? Math.max(1, os.availableParallelism() - 1);
 }
 
 /**

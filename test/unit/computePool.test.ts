@@ -63,7 +63,8 @@ describe('the compute pool', () => {
 
     expect(inline.stallMs).toBeGreaterThan(150); // the fit is heavy enough to show the difference
     // Cloning the table into the thread costs a little; the fit itself never blocks this loop.
-    expect(pooled.stallMs).toBeLessThan(Math.max(100, inline.stallMs / 3));
+    // A ratio, not a time: on a loaded machine both stalls grow together (measured ~45 vs ~330 ms when quiet).
+    expect(pooled.stallMs).toBeLessThan(inline.stallMs / 2);
     expect(model!.weights).toEqual(fitRidge(table, FEATURES, 'y').weights);
   });
 
