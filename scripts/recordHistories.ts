@@ -105,6 +105,10 @@ const scenarios: Record<string, () => Promise<WorkflowHandle>> = {
   async 'failed-validation'() {
     return start('failed-validation', { target: 'no_such_column' });
   },
+  // Since the status-says-failed patch: the status and memo of a failed run say so.
+  async 'failed-validation-status'() {
+    return start('failed-validation-status', { target: 'no_such_column' });
+  },
 };
 
 try {

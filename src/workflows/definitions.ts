@@ -17,6 +17,8 @@ export const WORKFLOW_TYPE = 'modelLifecycle';
 
 export type Stage = 'ingest' | 'validate' | 'train' | 'evaluate' | 'awaiting-approval' | 'deploy' | 'done';
 export type Outcome = 'deployed' | 'rejected' | 'expired' | 'not-blessed';
+/** What the status says of a run that ended without an outcome (the workflow failed or was cancelled). */
+export type Ending = Outcome | 'failed' | 'cancelled';
 
 /**
  * The verdict on one decision attempt. `state`: `accepted` (it counts), `refused` (not proven or not
@@ -53,7 +55,9 @@ export interface LifecycleStatus {
   evaluation: Evaluation | null;
   decisions: ReviewedDecision[];
   deployment: Deployment | null;
-  outcome: Outcome | null;
+  outcome: Ending | null;
+  /** Where and why a failed run stopped (e.g. stage validate, DatasetInvalid, the findings). */
+  failure: { stage: Stage; type: string; message: string } | null;
 }
 
 export interface LifecycleResult {

@@ -1,13 +1,13 @@
-import { ApplicationFailure, allHandlersFinished, condition, proxyActivities, setHandler, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, allHandlersFinished, condition, isCancellation, patched, proxyActivities, setHandler, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
 import type { LifecycleActivities } from '../activities';
 import type { Evaluation } from '../activities/evaluation';
 import { DecisionUpdate, durationMs, formatZodError, LifecycleInput, type LifecycleInputRaw } from '../schemas/lifecycle';
 import { approveSignal, decideUpdate, rejectSignal, statusQuery, type LifecycleResult, type LifecycleStatus, type Outcome, type ReviewedDecision, type Stage } from './definitions';
 import { LifecycleStage, ModelName } from './searchAttributes';
 
-// Timeouts fit what each activity does (README: "Timeouts, heartbeats and threads"). Options are not part of
-// the recorded commands' identity: changing them keeps old histories replaying.
 /**
+ * Timeouts fit what each activity does (README: "Timeouts, heartbeats and threads"); options are not part
+ * of the recorded commands' identity, so changing them keeps old histories replaying.
  * Infrastructure errors (database or store down, a lost worker) are retried with backoff, with no attempt
  * limit, until the activity's schedule-to-close budget is spent. Bad input fails at once: activities throw
  * non-retryable ApplicationFailures (DatasetInvalid, DatasetUnavailable, TrainingFailed).
@@ -39,7 +39,16 @@ export async function modelLifecycle(rawInput: LifecycleInputRaw): Promise<Lifec
   const input = parsed.data;
   const run = trackStatus(input);
   const desk = openDecisionDesk(input, run);
+  try {
+    return await lifecycle(input, run, desk);
+  } catch (err) {
+    // Runs recorded before this change ended without saying so in their status: replay them unchanged.
+    if (patched('status-says-failed')) run.fail(err);
+    throw err;
+  }
+}
 
+async function lifecycle(input: LifecycleInput, run: ReturnType<typeof trackStatus>, desk: ReturnType<typeof openDecisionDesk>): Promise<LifecycleResult> {
   const requester = await checkRequester({ requestedBy: input.requestedBy, requesterProof: input.requesterProof, approvers: input.approvers });
   Object.assign(run.status, requester);
 
@@ -102,6 +111,7 @@ function trackStatus(input: LifecycleInput) {
     decisions: [],
     deployment: null,
     outcome: null,
+    failure: null,
   };
   setHandler(statusQuery, () => status, { description: 'Stage, since when, what the run waits for, metrics and decisions' });
   const run = {
@@ -119,8 +129,22 @@ function trackStatus(input: LifecycleInput) {
       upsertMemo({ outcome });
       return { outcome, modelName: input.modelName, version, deployment: status.deployment, decidedBy };
     },
+    /** The run failed (bad data, a bug, or cancelled): the status and memo say so, and where and why. */
+    fail(err: unknown) {
+      const cause = rootFailure(err);
+      status.outcome = isCancellation(err) ? 'cancelled' : 'failed';
+      status.failure = { stage: status.stage, type: cause.type, message: cause.message };
+      upsertMemo({ outcome: status.outcome, failure: status.failure });
+    },
   };
   return run;
+}
+
+/** The innermost failure of an activity or child (its type names the problem, e.g. DatasetInvalid). */
+function rootFailure(err: unknown): { type: string; message: string } {
+  let e = err as (Error & { cause?: unknown; type?: string }) | undefined;
+  while (e?.cause instanceof Error) e = e.cause as Error & { cause?: unknown; type?: string };
+  return { type: e?.type ?? e?.name ?? 'Error', message: e?.message ?? String(err) };
 }
 
 function summarise(e: Evaluation): Record<string, unknown> {
