@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { usedCarsCsv, USED_CAR_FEATURES, USED_CAR_TARGET } from '../../src/demo/usedCars';
-import { commandLine, freePort, isPortInUse, pidAlive, processState, stopPid } from '../../src/infra/net';
+import { commandLine, isPortInUse, pidAlive, processState, stopPid } from '../../src/infra/net';
+import { freeProductPorts, productEnv, type ProductPorts } from '../support/productProcess';
 
 /**
  * The real product (`node src/main.ts`, what `npm start` execs) on free ports, hurt with real process
@@ -17,7 +18,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('the product under real process kills', () => {
   let dataDir: string;
-  let ports: { api: number; temporal: number; ui: number; postgres: number };
+  let ports: ProductPorts;
   let product: { child: ChildProcess; pid: number; output: () => string } | null = null;
   const started: { pid: number; marker: string }[] = [];
   let tokens: Record<string, string>;
@@ -25,7 +26,7 @@ describe('the product under real process kills', () => {
 
   beforeAll(async () => {
     dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'lifecycle-faults-'));
-    ports = { api: await freePort(), temporal: await freePort(), ui: await freePort(), postgres: await freePort() };
+    ports = await freeProductPorts();
   });
 
   afterAll(async () => {
@@ -47,11 +48,11 @@ describe('the product under real process kills', () => {
   async function startProduct(options: { unreaped?: boolean } = {}): Promise<{ ms: number }> {
     const t0 = Date.now();
     const command = options.unreaped
-      ? spawn('sh', ['-c', `${JSON.stringify(process.execPath)} --import tsx src/main.ts & exec sleep 3600`], { cwd: root, env: productEnv(), stdio: ['ignore', 'pipe', 'pipe'] })
+      ? spawn('sh', ['-c', `${JSON.stringify(process.execPath)} --import tsx src/main.ts & exec sleep 3600`], { cwd: root, env: productEnv(dataDir, ports, 'info'), stdio: ['ignore', 'pipe', 'pipe'] })
       : null;
     const child = command ?? spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: root,
-      env: productEnv(),
+      env: productEnv(dataDir, ports, 'info'),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -79,18 +80,6 @@ describe('the product under real process kills', () => {
     return { ms: Date.now() - t0 };
   }
 
-  function productEnv(): NodeJS.ProcessEnv {
-    return {
-      ...process.env,
-      DATA_DIR: dataDir,
-      API_PORT: String(ports.api),
-      TEMPORAL_PORT: String(ports.temporal),
-      TEMPORAL_UI_PORT: String(ports.ui),
-      POSTGRES_PORT: String(ports.postgres),
-      LOG_FORMAT: 'json',
-      LOG_LEVEL: 'info',
-    };
-  }
 
   async function serverPids(): Promise<number[]> {
     const temporal = Number((await fs.readFile(path.join(dataDir, 'temporal.db.pid'), 'utf8')).split(/\s+/)[0]);

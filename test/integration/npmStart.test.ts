@@ -3,7 +3,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commandLine, freePort, isPortInUse, pidAlive, stopPid } from '../../src/infra/net';
+import { commandLine, isPortInUse, pidAlive, stopPid } from '../../src/infra/net';
+import { freeProductPorts, productEnv, type ProductPorts } from '../support/productProcess';
 
 /**
  * The README's `npm start`, for real, stopped the way people and process managers stop it: a signal to
@@ -15,13 +16,13 @@ const STOP_WITHIN_MS = 15_000;
 
 describe('npm start stops on a signal to the npm process', () => {
   let dataDir: string;
-  let ports: { api: number; temporal: number; ui: number; postgres: number };
+  let ports: ProductPorts;
   const started: { pid: number; marker: string }[] = [];
 
   beforeAll(async () => {
     // mkdtemp is 0700: as root this also covers the data dir `postgres` cannot reach.
     dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'lifecycle-npm-start-'));
-    ports = { api: await freePort(), temporal: await freePort(), ui: await freePort(), postgres: await freePort() };
+    ports = await freeProductPorts();
   });
 
   afterAll(async () => {
@@ -38,16 +39,7 @@ describe('npm start stops on a signal to the npm process', () => {
   async function startProduct(): Promise<{ npm: ChildProcess; pids: Record<string, number>; output: () => string }> {
     const npm = spawn('npm', ['start'], {
       cwd: root,
-      env: {
-        ...process.env,
-        DATA_DIR: dataDir,
-        API_PORT: String(ports.api),
-        TEMPORAL_PORT: String(ports.temporal),
-        TEMPORAL_UI_PORT: String(ports.ui),
-        POSTGRES_PORT: String(ports.postgres),
-        LOG_FORMAT: 'json',
-        LOG_LEVEL: 'warn',
-      },
+      env: productEnv(dataDir, ports),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
