@@ -84,6 +84,11 @@ export async function startWorker(
         taskQueue: ctx.config.TEMPORAL_TASK_QUEUE,
         deps,
         workflowBundle,
+        limits: {
+          maxCachedWorkflows: ctx.config.WORKER_MAX_CACHED_WORKFLOWS,
+          maxConcurrentActivityTaskExecutions: ctx.config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+          shutdownGraceTime: ctx.config.WORKER_SHUTDOWN_GRACE,
+        },
       });
       return { connection, worker, running: worker.run() };
     } catch (err) {

@@ -26,6 +26,14 @@ export const ConfigSchema = z.object({
   APPROVAL_TOKEN_TTL: Duration.default('1h'),
   /** Wrong bearer tokens one client address may present per minute before the API answers 429. */
   AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(60),
+  /**
+   * Memory bounds of a worker: runs in flight beyond them wait in Temporal's queues, not in this process.
+   * Cached workflows are evicted (and replayed when they wake); activity slots cap in-process work.
+   */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(1).max(100_000).default(200),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(1000).default(16),
+  /** On shutdown (Ctrl-C), how long running activities may finish before they are cancelled: a training that ends in time is not redone. */
+  WORKER_SHUTDOWN_GRACE: Duration.default('60s'),
   /** Worker threads for CPU-heavy activity work; default one per core but one. */
   COMPUTE_THREADS: z.coerce.number().int().min(1).max(64).optional(),
   /** Comma-separated directories datasets may be read from; default: the working directory and DATA_DIR/datasets. */

@@ -14,6 +14,8 @@ export interface LifecycleWorkerOptions {
   deps: Omit<ActivityDeps, 'compute'> & Partial<Pick<ActivityDeps, 'compute'>>;
   /** A prebuilt workflow bundle (tests build it once); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** WORKER_MAX_CACHED_WORKFLOWS and WORKER_MAX_CONCURRENT_ACTIVITIES: see src/config.ts. */
+  limits: { maxCachedWorkflows: number; maxConcurrentActivityTaskExecutions: number; shutdownGraceTime: string };
 }
 
 /** A worker running the lifecycle workflows and their activities on one task queue. */
@@ -22,6 +24,7 @@ export function createLifecycleWorker(options: LifecycleWorkerOptions): Promise<
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
+    ...options.limits,
     activities: createActivities({ ...options.deps, compute: options.deps.compute ?? sharedComputePool() }),
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
   });

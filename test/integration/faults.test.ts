@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { usedCarsCsv, USED_CAR_FEATURES, USED_CAR_TARGET } from '../../src/demo/usedCars';
 import { commandLine, isPortInUse, pidAlive, processState, stopPid } from '../../src/infra/net';
@@ -234,6 +235,47 @@ describe('the product under real process kills', () => {
     expect((await call('GET', '/models')).body.models.map((m: { name: string }) => m.name)).toContain('faults-car-price');
     killed.child.kill('SIGKILL'); // the non-reaping parent; init reaps the zombie
   }, 240_000);
+
+  it('Ctrl-C during training: the worker drains (training ends), and after a restart the run goes on without training again', async () => {
+    const file = path.join(dataDir, 'datasets', 'big-cars.csv');
+    await fs.writeFile(file, usedCarsCsv(300_000, 5)); // training takes seconds: long enough to stop in the middle
+    const start = await call('POST', '/lifecycles', {
+      modelName: 'faults-ctrl-c', datasetUri: file, target: USED_CAR_TARGET, features: USED_CAR_FEATURES, approvers: ['local-approver'],
+    });
+    expect(start.status, JSON.stringify(start.body)).toBe(201);
+    const id: string = start.body.workflowId;
+    for (const deadline = Date.now() + 120_000; (await call('GET', `/lifecycles/${id}`)).body.stage !== 'train'; ) {
+      if (Date.now() > deadline) throw new Error('never reached train');
+      await sleep(100);
+    }
+    const stopping = Date.now();
+    product!.child.kill('SIGINT'); // what Ctrl-C sends
+    expect(await new Promise<number | null>((r) => product!.child.once('exit', r))).toBe(0);
+    console.log(`faults: SIGINT during training → stopped in ${((Date.now() - stopping) / 1000).toFixed(1)} s (the worker drained)`);
+
+    await startProduct();
+    for (const deadline = Date.now() + 120_000; ; ) {
+      const s = await call('GET', `/lifecycles/${id}`);
+      if (s.body.stage === 'awaiting-approval') break;
+      if (Date.now() > deadline || s.body.temporalStatus !== 'RUNNING') throw new Error(`after the restart: ${JSON.stringify(s.body)}`);
+      await sleep(300);
+    }
+    const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
+    try {
+      const events = (await new Client({ connection }).workflow.getHandle(id).fetchHistory()).events ?? [];
+      const scheduled = events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'trainModel').map((e) => Number(e.eventId));
+      const started = events.filter((e) => scheduled.includes(Number(e.activityTaskStartedEventAttributes?.scheduledEventId)));
+      const failed = events.filter((e) => scheduled.includes(Number(e.activityTaskFailedEventAttributes?.scheduledEventId ?? e.activityTaskTimedOutEventAttributes?.scheduledEventId)));
+      // One attempt, finished while the product stopped: the model was not trained again.
+      expect(scheduled).toHaveLength(1);
+      expect(started.map((e) => e.activityTaskStartedEventAttributes!.attempt)).toEqual([1]);
+      expect(failed).toEqual([]);
+    } finally {
+      await connection.close();
+    }
+    const versions = await call('GET', '/models/faults-ctrl-c/versions');
+    expect(versions.body.versions).toHaveLength(1);
+  }, 300_000);
 
   it('one signal stops it all', async () => {
     const pids = [product!.pid, ...(await serverPids())];
