@@ -28,6 +28,8 @@ export const WorkflowId = z
   .max(MAX_PARAM_LENGTH);
 
 export const RunParams = z.object({ id: WorkflowId });
+/** `summary`: only what the server answers by itself (stage, outcome, evaluation), never waiting for a worker. */
+export const RunStatusQuery = z.object({ view: z.enum(['full', 'summary']).default('full') }).strict();
 export const ModelParams = z.object({ name: ModelName });
 
 /** Fields of the lifecycle input that the API sets itself; a client sending them gets a 400 naming them. */

@@ -19,7 +19,7 @@ import { installHealthRoutes, READINESS_CHECK_TIMEOUT_MS, type DependencyCheck }
 import { installJsonBodyParser } from './jsonBody';
 import {
   ApprovalTokenAnswer, ApprovalTokenBody, DecisionBody, DecisionRefused, DecisionVerdict, Decisions, ErrorBody, ModelParams,
-  Models, PredictBody, Predicted, RequesterProofAnswer, ROUTER_MAX_PARAM_LENGTH, RequesterProofBody, RunParams, RunStatus, Started, StartBody, Versions,
+  Models, PredictBody, Predicted, RequesterProofAnswer, RunStatusQuery, ROUTER_MAX_PARAM_LENGTH, RequesterProofBody, RunParams, RunStatus, Started, StartBody, Versions,
 } from './schemas';
 import { signalCommand, startCommand, type TemporalCliTarget } from './temporalCommands';
 
@@ -176,7 +176,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   app.get(
     '/lifecycles/:id',
-    { config: { access: 'read' }, schema: { summary: 'Status of a lifecycle run', params: RunParams, response: responses({ 200: RunStatus }, [...AUTH, ...PARAM, 503]) } },
+    {
+      config: { access: 'read' },
+      schema: { summary: 'Status of a lifecycle run', params: RunParams, querystring: RunStatusQuery, response: responses({ 200: RunStatus }, [...AUTH, ...PARAM, 503]) },
+    },
     async (request) => {
       const handle = deps.temporal.workflow.getHandle(request.params.id);
       const description = await handle.describe();
@@ -187,9 +190,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       }
       // Stage, model and outcome come from the server's own records (search attributes, memo), which
       // answer even when every worker is busy; the full status needs a worker and may be late.
-      const details = await deps.temporal
-        .withDeadline(Date.now() + STATUS_QUERY_TIMEOUT_MS, () => handle.query(statusQuery))
-        .then((status) => ({ status, statusUnavailable: null }), (err: Error) => ({ status: null, statusUnavailable: `the status query did not answer: ${rootMessage(err)}` }));
+      const details =
+        request.query.view === 'summary'
+          ? { status: null, statusUnavailable: 'not asked for (view=summary)' }
+          : await deps.temporal
+              .withDeadline(Date.now() + STATUS_QUERY_TIMEOUT_MS, () => handle.query(statusQuery))
+              .then((status) => ({ status, statusUnavailable: null }), (err: Error) => ({ status: null, statusUnavailable: `the status query did not answer: ${rootMessage(err)}` }));
       return {
         workflowId: handle.workflowId,
         runId: description.runId,

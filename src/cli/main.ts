@@ -33,7 +33,9 @@ program
   });
 
 program.command('status').argument('<run>', 'workflow id').description('stage, metrics and decisions of a run')
-  .action(async (run: string) => print(await client().call('GET', `/lifecycles/${encodeURIComponent(run)}`)));
+  .option('--summary', 'only what the Temporal server answers by itself (stage, outcome, evaluation): never waits for a worker')
+  .action(async (run: string, opts: { summary?: boolean }) =>
+    print(await client().call('GET', `/lifecycles/${encodeURIComponent(run)}${opts.summary ? '?view=summary' : ''}`)));
 
 for (const decision of ['approve', 'reject'] as const) {
   program.command(decision).argument('<run>', 'workflow id').description(`${decision} the candidate of a run, as the caller`)

@@ -44,6 +44,14 @@ describe('GET /lifecycles/{id}', () => {
     expect(read.body).toMatchObject({ temporalStatus: 'RUNNING', modelName: model, stage: 'awaiting-approval', status: null });
     expect(read.body.statusUnavailable).toMatch(/the status query did not answer/);
     expect(ms).toBeLessThan(5_000);
+
+    // The summary view never waits for a worker at all.
+    const t0 = Date.now();
+    const summary = await get(`${handle.workflowId}?view=summary`);
+    expect(summary.status).toBe(200);
+    expect(summary.body).toMatchObject({ stage: 'awaiting-approval', status: null, statusUnavailable: 'not asked for (view=summary)' });
+    expect(Date.now() - t0).toBeLessThan(1_000);
+    expect((await get(`${handle.workflowId}?view=everything`)).status).toBe(400);
     await handle.terminate('test done');
   });
 });

@@ -187,7 +187,7 @@ describe('bounds and clear refusals', () => {
   it('holds run ids to the documented 255 characters with a 400 naming the id; the router\'s 414 comes only far above', async () => {
     const { app } = await fakeApi();
     const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
-    const documented = doc.paths['/lifecycles/{id}'].get.parameters[0].schema.maxLength;
+    const documented = doc.paths['/lifecycles/{id}'].get.parameters.find((p: { name: string }) => p.name === 'id').schema.maxLength;
     expect(documented).toBe(255);
     const at = await app.inject({ method: 'GET', url: `/lifecycles/${'a'.repeat(documented)}`, headers: bearer('vic-viewer') });
     expect(at.statusCode).toBe(404);
