@@ -1,6 +1,6 @@
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import { msToNumber } from '@temporalio/common';
-import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { Authenticator, parseTokenSpec, type ApiToken } from './auth/apiTokens';
@@ -16,7 +16,7 @@ import { Registry } from './registry/registry';
 import { Predictor } from './serving/predictor';
 import { ensureSearchAttributes } from './workers/searchAttributes';
 import { installTemporalRuntime } from './workers/temporalLogging';
-import { createLifecycleWorker } from './workers/worker';
+import { createLifecycleWorker, type LifecycleWorker } from './workers/worker';
 
 export interface Secrets {
   approvalSecret: string;
@@ -62,7 +62,7 @@ export interface WorkerStatus {
 export async function startWorker(
   ctx: AppContext,
   workflowBundle?: WorkerOptions['workflowBundle'],
-): Promise<{ readonly worker: Worker; status(): WorkerStatus; stop(): Promise<void> }> {
+): Promise<{ readonly worker: LifecycleWorker; status(): WorkerStatus; stop(): Promise<void> }> {
   installTemporalRuntime(ctx.log);
   const admin = await Connection.connect({ address: ctx.temporalAddress });
   const added = await ensureSearchAttributes(admin, ctx.config.TEMPORAL_NAMESPACE).finally(() => admin.close());

@@ -15,6 +15,14 @@ export const statusQuery = defineQuery<LifecycleStatus>('status');
 
 export const WORKFLOW_TYPE = 'modelLifecycle';
 
+/**
+ * The task queue of the lifecycle's short control activities (requester check, decision reviews,
+ * outcome, deploy): polled by a worker of its own, so an approval never waits behind a backlog of
+ * training on the main queue.
+ */
+export const controlTaskQueue = (taskQueue: string) => `${taskQueue}-control`;
+export const CONTROL_ACTIVITIES = ['checkRequester', 'reviewDecision', 'recordOutcome', 'deployModel'] as const;
+
 export type Stage = 'ingest' | 'validate' | 'train' | 'evaluate' | 'awaiting-approval' | 'deploy' | 'done';
 export type Outcome = 'deployed' | 'rejected' | 'expired' | 'not-blessed';
 /** What the status says of a run that ended without an outcome (the workflow failed or was cancelled). */

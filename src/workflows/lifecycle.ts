@@ -1,8 +1,8 @@
-import { ApplicationFailure, allHandlersFinished, condition, isCancellation, patched, proxyActivities, setHandler, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, allHandlersFinished, condition, isCancellation, patched, proxyActivities, setHandler, upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { LifecycleActivities } from '../activities';
 import type { Evaluation } from '../activities/evaluation';
 import { DecisionUpdate, durationMs, formatZodError, LifecycleInput, type LifecycleInputRaw } from '../schemas/lifecycle';
-import { approveSignal, decideUpdate, rejectSignal, statusQuery, type LifecycleResult, type LifecycleStatus, type Outcome, type ReviewedDecision, type Stage } from './definitions';
+import { approveSignal, controlTaskQueue, decideUpdate, rejectSignal, statusQuery, type LifecycleResult, type LifecycleStatus, type Outcome, type ReviewedDecision, type Stage } from './definitions';
 import { LifecycleStage, ModelName } from './searchAttributes';
 
 /**
@@ -25,9 +25,15 @@ const { ingestDataset, validateDataset, trainModel, evaluateCandidate } = proxyA
   scheduleToCloseTimeout: RETRY_BUDGET,
   retry,
 });
-/** Short registry writes (deploy moves the alias idempotently by run): a lost worker costs seconds. */
-const { deployModel, recordOutcome } = proxyActivities<LifecycleActivities>({ startToCloseTimeout: '30 seconds', scheduleToCloseTimeout: RETRY_BUDGET, retry });
-const { checkRequester, reviewDecision } = proxyActivities<LifecycleActivities>({ startToCloseTimeout: '15 seconds', retry });
+/** The short control activities, on the control task queue (see `controlTaskQueue`): a lost worker costs seconds. */
+function controlActivities() {
+  const taskQueue = controlTaskQueue(workflowInfo().taskQueue);
+  // Registry writes (deploy moves the alias idempotently by run).
+  const { deployModel, recordOutcome } = proxyActivities<LifecycleActivities>({ taskQueue, startToCloseTimeout: '30 seconds', scheduleToCloseTimeout: RETRY_BUDGET, retry });
+  const { checkRequester, reviewDecision } = proxyActivities<LifecycleActivities>({ taskQueue, startToCloseTimeout: '15 seconds', retry });
+  return { deployModel, recordOutcome, checkRequester, reviewDecision };
+}
+type Control = ReturnType<typeof controlActivities>;
 
 /**
  * The whole life of one model version: ingest → validate → train → evaluate → approval → deploy.
@@ -38,9 +44,10 @@ export async function modelLifecycle(rawInput: LifecycleInputRaw): Promise<Lifec
   if (!parsed.success) throw ApplicationFailure.nonRetryable(`invalid lifecycle input: ${formatZodError(parsed.error)}`, 'InvalidInput');
   const input = parsed.data;
   const run = trackStatus(input);
-  const desk = openDecisionDesk(input, run);
+  const control = controlActivities();
+  const desk = openDecisionDesk(input, run, control.reviewDecision);
   try {
-    return await lifecycle(input, run, desk);
+    return await lifecycle(input, run, desk, control);
   } catch (err) {
     // Runs recorded before this change ended without saying so in their status: replay them unchanged.
     if (patched('status-says-failed')) run.fail(err);
@@ -48,7 +55,8 @@ export async function modelLifecycle(rawInput: LifecycleInputRaw): Promise<Lifec
   }
 }
 
-async function lifecycle(input: LifecycleInput, run: ReturnType<typeof trackStatus>, desk: ReturnType<typeof openDecisionDesk>): Promise<LifecycleResult> {
+async function lifecycle(input: LifecycleInput, run: ReturnType<typeof trackStatus>, desk: ReturnType<typeof openDecisionDesk>, control: Control): Promise<LifecycleResult> {
+  const { checkRequester, recordOutcome, deployModel } = control;
   const requester = await checkRequester({ requestedBy: input.requestedBy, requesterProof: input.requesterProof, approvers: input.approvers });
   Object.assign(run.status, requester);
 
@@ -173,7 +181,7 @@ interface Received {
  * sent too early or after the run was decided are audited as `not-waiting`. Signals serve the
  * Temporal UI and CLI; the `decide` update serves the API, whose caller gets the verdict on its own decision.
  */
-function openDecisionDesk(input: LifecycleInput, run: ReturnType<typeof trackStatus>) {
+function openDecisionDesk(input: LifecycleInput, run: ReturnType<typeof trackStatus>, reviewDecision: Control['reviewDecision']) {
   const inbox: Received[] = [];
   let reviewing = false;
   let versionId: number | null = null;

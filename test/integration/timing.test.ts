@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { LifecycleActivities } from '../../src/activities';
 import type { DecisionReview } from '../../src/activities/approval';
 import type { LifecycleInputRaw } from '../../src/schemas/lifecycle';
-import { approveSignal, statusQuery, WORKFLOW_TYPE, type LifecycleResult, type ReviewedDecision } from '../../src/workflows/definitions';
+import { approveSignal, controlTaskQueue, statusQuery, WORKFLOW_TYPE, type LifecycleResult, type ReviewedDecision } from '../../src/workflows/definitions';
 import { addLifecycleSearchAttributes, ensureTimeSkippingServer } from '../support/timeSkippingServer';
 
 /**
@@ -66,10 +66,12 @@ beforeAll(async () => {
 }, 10 * 60_000);
 afterAll(async () => env?.teardown());
 
+/** The main worker (workflows, long activities) and the control one (reviews, outcome, deploy), as in production. */
 async function withWorker<T>(work: (taskQueue: string) => Promise<T>): Promise<T> {
   const taskQueue = `timing-${randomUUID().slice(0, 8)}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: inject('workflowBundlePath') }, activities: stubs });
-  return worker.runUntil(work(taskQueue));
+  const main = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: inject('workflowBundlePath') }, activities: stubs });
+  const control = await Worker.create({ connection: env.nativeConnection, taskQueue: controlTaskQueue(taskQueue), activities: stubs });
+  return control.runUntil(main.runUntil(work(taskQueue)));
 }
 
 const input = (approvalTimeout: string): LifecycleInputRaw => ({
