@@ -28,8 +28,15 @@ const { ingestDataset, validateDataset, trainModel, evaluateCandidate } = proxyA
 /** The short control activities, on the control task queue (see `controlTaskQueue`): a lost worker costs seconds. */
 function controlActivities() {
   const taskQueue = controlTaskQueue(workflowInfo().taskQueue);
-  // Registry writes (deploy moves the alias idempotently by run).
-  const { deployModel, recordOutcome } = proxyActivities<LifecycleActivities>({ taskQueue, startToCloseTimeout: '30 seconds', scheduleToCloseTimeout: RETRY_BUDGET, retry });
+  // Registry writes. Deploy moves the alias idempotently by run, and heartbeats: a worker lost mid-deploy costs seconds.
+  const { recordOutcome } = proxyActivities<LifecycleActivities>({ taskQueue, startToCloseTimeout: '30 seconds', scheduleToCloseTimeout: RETRY_BUDGET, retry });
+  const { deployModel } = proxyActivities<LifecycleActivities>({
+    taskQueue,
+    startToCloseTimeout: '5 minutes',
+    heartbeatTimeout: '10 seconds',
+    scheduleToCloseTimeout: RETRY_BUDGET,
+    retry,
+  });
   const { checkRequester, reviewDecision } = proxyActivities<LifecycleActivities>({ taskQueue, startToCloseTimeout: '15 seconds', retry });
   return { deployModel, recordOutcome, checkRequester, reviewDecision };
 }

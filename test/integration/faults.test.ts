@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { usedCarsCsv, USED_CAR_FEATURES, USED_CAR_TARGET } from '../../src/demo/usedCars';
 import { commandLine, isPortInUse, pidAlive, processState, stopPid } from '../../src/infra/net';
@@ -324,6 +325,59 @@ describe('the product under real process kills', () => {
     console.log(`faults: trainModel attempt ${attempt}: ${resumed ? 'the retry registered the model the first attempt kept' : 'no retry was needed'}`);
     // A retry (attempt > 1) must have found the kept model instead of training again.
     expect(attempt === 1 || resumed, `attempt ${attempt} trained again`).toBe(true);
+  }, 300_000);
+
+  it('PostgreSQL SIGKILLed during deploy: the deploy is retried once it is back, and the alias moves exactly once', async () => {
+    const modelName = 'faults-pg-deploy';
+    const file = path.join(dataDir, 'datasets', 'small-cars.csv');
+    await fs.writeFile(file, usedCarsCsv(2000, 7));
+    const start = await call('POST', '/lifecycles', { modelName, datasetUri: file, target: USED_CAR_TARGET, features: USED_CAR_FEATURES, approvers: ['local-approver'] });
+    expect(start.status, JSON.stringify(start.body)).toBe(201);
+    const id: string = start.body.workflowId;
+    for (const deadline = Date.now() + 120_000; (await call('GET', `/lifecycles/${id}?view=summary`)).body.stage !== 'awaiting-approval'; ) {
+      if (Date.now() > deadline) throw new Error('never waited for approval');
+      await sleep(100);
+    }
+    // Hold the model's registry row, so the deploy is caught inside its alias move when PostgreSQL dies.
+    // The password file sits beside the cluster (under /var/lib/lifecycle when root had to relocate it).
+    const cluster = await fs.realpath(path.join(dataDir, 'postgres'));
+    const password = (await fs.readFile(`${cluster}.password`, 'utf8').catch(() => fs.readFile(path.join(dataDir, 'postgres.password'), 'utf8'))).trim();
+    const locker = new pg.Client({ connectionString: `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${ports.postgres}/lifecycle` });
+    locker.on('error', () => {}); // it dies with the server
+    await locker.connect();
+    await locker.query('BEGIN');
+    await locker.query('SELECT 1 FROM models WHERE name = $1 FOR UPDATE', [modelName]);
+    expect((await call('POST', `/lifecycles/${id}/approve`, { comment: 'ship it' }, 'local-approver', 60_000)).status).toBe(200);
+    const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
+    try {
+      const handle = new Client({ connection }).workflow.getHandle(id);
+      for (const deadline = Date.now() + 30_000; ; ) {
+        const { raw } = await handle.describe();
+        if (raw.pendingActivities?.some((a) => a.activityType?.name === 'deployModel')) break;
+        if (Date.now() > deadline) throw new Error('deployModel never started');
+        await sleep(50);
+      }
+      await sleep(300); // inside the alias move, waiting for the row
+      const [, postgres] = await serverPids();
+      const killedAt = Date.now();
+      process.kill(postgres!, 'SIGKILL');
+      await locker.end().catch(() => {});
+      for (const deadline = Date.now() + 40_000; ; ) {
+        const s = await call('GET', `/lifecycles/${id}?view=summary`).catch(() => null);
+        if (s?.body.temporalStatus === 'COMPLETED') {
+          expect(s.body.outcome).toBe('deployed');
+          break;
+        }
+        if (Date.now() > deadline) throw new Error(`not deployed after the PostgreSQL kill: ${JSON.stringify(s?.body)}\n${product!.output().split('\n').slice(-40).join('\n')}`);
+        await sleep(200);
+      }
+      console.log(`faults: PostgreSQL SIGKILLed during deploy → deployed ${((Date.now() - killedAt) / 1000).toFixed(1)} s later, no manual step`);
+    } finally {
+      await connection.close();
+    }
+    const versions = await call('GET', `/models/${modelName}/versions`);
+    expect(versions.body.aliasHistory.map((m: { fromVersion: number | null; toVersion: number }) => [m.fromVersion, m.toVersion])).toEqual([[null, 1]]);
+    expect(versions.body.versions.map((v: { status: string }) => v.status)).toEqual(['deployed']);
   }, 300_000);
 
   it('one signal stops it all', async () => {

@@ -6,16 +6,17 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import proto from '@temporalio/proto';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startWorker, type AppContext } from '../../src/app';
-import { requesterProof } from '../../src/auth/approvalToken';
+import { issueApprovalToken, requesterProof } from '../../src/auth/approvalToken';
 import { sharedComputePool } from '../../src/compute/pool';
 import { loadConfig } from '../../src/config';
 import { usedCarsCsv, USED_CAR_FEATURES, USED_CAR_TARGET } from '../../src/demo/usedCars';
 import { createLogger } from '../../src/logger';
 import { createPool } from '../../src/registry/db';
 import { Registry } from '../../src/registry/registry';
-import { statusQuery, WORKFLOW_TYPE } from '../../src/workflows/definitions';
+import { approveSignal, statusQuery, WORKFLOW_TYPE } from '../../src/workflows/definitions';
 
 /**
  * A worker process killed with SIGKILL in the middle of training: the run must notice within the
@@ -183,5 +184,52 @@ describe('a worker killed with SIGKILL', () => {
     expect(versions.map((v) => [v.version, v.status, v.workflowId])).toEqual([[1, 'expired', workflowId]]);
     expect(await onnxFiles()).toHaveLength(1);
     expect(sharedComputePool().completed.train).toBe(1);
+  });
+
+  it('during deploy: the retry on the live worker moves the alias exactly once, and the run catches up in seconds', async () => {
+    const DEPLOY_HEARTBEAT_TIMEOUT_S = 10;
+    for (const stop of stops.splice(0)) await stop(); // only the doomed worker polls until the kill
+    const modelName = `kill-deploy-${randomUUID().slice(0, 8)}`;
+    const file = path.join(dataDir, 'datasets', `${modelName}.csv`);
+    await fs.writeFile(file, usedCarsCsv(2_000, 32));
+    const doomed = await spawnWorker();
+    const workflowId = `kill-deploy-${randomUUID().slice(0, 8)}`;
+    const handle = await client.workflow.start(WORKFLOW_TYPE, {
+      taskQueue: ctx.config.TEMPORAL_TASK_QUEUE,
+      workflowId,
+      args: [{
+        modelName, datasetUri: file, target: USED_CAR_TARGET, features: USED_CAR_FEATURES, approvers: ['alice'], requestedBy: 'eve',
+        requesterProof: requesterProof(ctx.secrets.approvalSecret, workflowId, 'eve'),
+      }],
+    });
+    await until('the run to wait for approval', async () => (await handle.query(statusQuery)).stage === 'awaiting-approval', 90_000);
+
+    // Hold the model's registry row, as a busy registry would: the deploy gets stuck inside its alias move.
+    const locker = new pg.Client({ connectionString: ctx.databaseUrl });
+    await locker.connect();
+    await locker.query('BEGIN');
+    await locker.query('SELECT 1 FROM models WHERE name = $1 FOR UPDATE', [modelName]);
+    const { runId } = await handle.describe();
+    const token = issueApprovalToken(ctx.secrets.approvalSecret, { workflowId, runId, approver: 'alice', decision: 'approve' }, 60_000).token;
+    await handle.signal(approveSignal, { approver: 'alice', comment: 'ship it', token });
+    await until('deployModel to start', async () => (await pending(handle, 'deployModel'))?.state === PendingActivityState.PENDING_ACTIVITY_STATE_STARTED, 60_000, 50);
+
+    doomed.kill('SIGKILL');
+    const killedAt = Date.now();
+    await new Promise((r) => doomed.once('exit', r));
+    await locker.query('ROLLBACK');
+    await locker.end();
+    expect(await registry.aliasHistory(modelName)).toEqual([]); // the killed attempt moved nothing
+
+    const survivor = await startWorker(ctx, { codePath: inject('workflowBundlePath') });
+    stops.push(() => survivor.stop());
+    const result = await handle.result();
+    const deployedAfterS = (Date.now() - killedAt) / 1000;
+    console.log(`SIGKILL during deploy: the run deployed ${deployedAfterS.toFixed(1)} s after the kill`);
+    expect(result.outcome).toBe('deployed');
+    expect(deployedAfterS).toBeLessThan(DEPLOY_HEARTBEAT_TIMEOUT_S + 15);
+    expect((await registry.aliasHistory(modelName)).map((m) => [m.fromVersion, m.toVersion])).toEqual([[null, 1]]);
+    expect((await registry.listVersions(modelName)).map((v) => v.status)).toEqual(['deployed']);
+    expect((await handle.query(statusQuery)).stage).toBe('done');
   });
 });
