@@ -113,6 +113,24 @@ describe('the product under real process kills', () => {
     }
   }
 
+  /** Training on this many rows takes seconds: long enough to hurt the product in the middle of it. */
+  const BIG_ROWS = 300_000;
+
+  /** Starts a run through the API on generated cars and waits until it reaches `stage`; returns its workflow id. */
+  async function startRunUntil(modelName: string, rows: number, seed: number, stage: string): Promise<string> {
+    const file = path.join(dataDir, 'datasets', `${modelName}.csv`);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(file, usedCarsCsv(rows, seed));
+    const start = await call('POST', '/lifecycles', { modelName, datasetUri: file, target: USED_CAR_TARGET, features: USED_CAR_FEATURES, approvers: ['local-approver'] });
+    expect(start.status, JSON.stringify(start.body)).toBe(201);
+    const id: string = start.body.workflowId;
+    for (const deadline = Date.now() + 120_000; (await call('GET', `/lifecycles/${id}?view=summary`)).body.stage !== stage; ) {
+      if (Date.now() > deadline) throw new Error(`${modelName} never reached ${stage}`);
+      await sleep(100);
+    }
+    return id;
+  }
+
   /** How the run's trainModel went, from its history (the last attempt is recorded on the Started event). */
   async function trainAttempts(id: string): Promise<{ scheduled: number; attempt: number; failed: number }> {
     const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
@@ -252,17 +270,7 @@ describe('the product under real process kills', () => {
   }, 240_000);
 
   it('Ctrl-C during training: the worker drains (training ends), and after a restart the run goes on without training again', async () => {
-    const file = path.join(dataDir, 'datasets', 'big-cars.csv');
-    await fs.writeFile(file, usedCarsCsv(300_000, 5)); // training takes seconds: long enough to stop in the middle
-    const start = await call('POST', '/lifecycles', {
-      modelName: 'faults-ctrl-c', datasetUri: file, target: USED_CAR_TARGET, features: USED_CAR_FEATURES, approvers: ['local-approver'],
-    });
-    expect(start.status, JSON.stringify(start.body)).toBe(201);
-    const id: string = start.body.workflowId;
-    for (const deadline = Date.now() + 120_000; (await call('GET', `/lifecycles/${id}`)).body.stage !== 'train'; ) {
-      if (Date.now() > deadline) throw new Error('never reached train');
-      await sleep(100);
-    }
+    const id = await startRunUntil('faults-ctrl-c', BIG_ROWS, 5, 'train');
     const stopping = Date.now();
     product!.child.kill('SIGINT'); // what Ctrl-C sends
     expect(await new Promise<number | null>((r) => product!.child.once('exit', r))).toBe(0);
@@ -282,17 +290,7 @@ describe('the product under real process kills', () => {
   }, 300_000);
 
   it('PostgreSQL SIGKILLed during training: the run goes on once it is back, trained once, and deploys after the approval', async () => {
-    const file = path.join(dataDir, 'datasets', 'big-cars-2.csv');
-    await fs.writeFile(file, usedCarsCsv(300_000, 6));
-    const start = await call('POST', '/lifecycles', {
-      modelName: 'faults-pg-train', datasetUri: file, target: USED_CAR_TARGET, features: USED_CAR_FEATURES, approvers: ['local-approver'],
-    });
-    expect(start.status, JSON.stringify(start.body)).toBe(201);
-    const id: string = start.body.workflowId;
-    for (const deadline = Date.now() + 120_000; (await call('GET', `/lifecycles/${id}`)).body.stage !== 'train'; ) {
-      if (Date.now() > deadline) throw new Error('never reached train');
-      await sleep(100);
-    }
+    const id = await startRunUntil('faults-pg-train', BIG_ROWS, 6, 'train');
     const [, postgres] = await serverPids();
     const killedAt = Date.now();
     process.kill(postgres!, 'SIGKILL');
@@ -329,15 +327,7 @@ describe('the product under real process kills', () => {
 
   it('PostgreSQL SIGKILLed during deploy: the deploy is retried once it is back, and the alias moves exactly once', async () => {
     const modelName = 'faults-pg-deploy';
-    const file = path.join(dataDir, 'datasets', 'small-cars.csv');
-    await fs.writeFile(file, usedCarsCsv(2000, 7));
-    const start = await call('POST', '/lifecycles', { modelName, datasetUri: file, target: USED_CAR_TARGET, features: USED_CAR_FEATURES, approvers: ['local-approver'] });
-    expect(start.status, JSON.stringify(start.body)).toBe(201);
-    const id: string = start.body.workflowId;
-    for (const deadline = Date.now() + 120_000; (await call('GET', `/lifecycles/${id}?view=summary`)).body.stage !== 'awaiting-approval'; ) {
-      if (Date.now() > deadline) throw new Error('never waited for approval');
-      await sleep(100);
-    }
+    const id = await startRunUntil(modelName, 2000, 7, 'awaiting-approval');
     // Hold the model's registry row, so the deploy is caught inside its alias move when PostgreSQL dies.
     // The password file sits beside the cluster (under /var/lib/lifecycle when root had to relocate it).
     const cluster = await fs.realpath(path.join(dataDir, 'postgres'));
