@@ -4,6 +4,7 @@ import type { Evaluation } from '../activities/evaluation';
 import { DecisionUpdate, durationMs, formatZodError, LifecycleInput, type LifecycleInputRaw } from '../schemas/lifecycle';
 import { approveSignal, controlTaskQueue, decideUpdate, rejectSignal, statusQuery, type LifecycleResult, type LifecycleStatus, type Outcome, type ReviewedDecision, type Stage } from './definitions';
 import { LifecycleStage, ModelName } from './searchAttributes';
+import { eligibleApprovers, type ApprovalPolicy } from '../domain/approvalPolicy';
 
 /**
  * Timeouts fit what each activity does (README: "Timeouts, heartbeats and threads"); options are not part
@@ -215,6 +216,8 @@ function openDecisionDesk(input: LifecycleInput, run: ReturnType<typeof trackSta
     },
   );
 
+  const policy = (): ApprovalPolicy => ({ approvers: input.approvers, requestedBy: input.requestedBy, requesterVerified: run.status.requesterVerified === true });
+
   const notWaiting = (item: Received): string | null => {
     if (settled) return `the run was already decided: ${settled.decision === 'approve' ? `approved by ${run.status.approvedBy.join(' and ')}` : `rejected by ${settled.approver}`}`;
     if (run.status.outcome) return `the run has ended (${run.status.outcome})`;
@@ -233,7 +236,7 @@ function openDecisionDesk(input: LifecycleInput, run: ReturnType<typeof trackSta
         versionId,
         decision: item.decision,
         payload: item.payload,
-        policy: { approvers: input.approvers, requestedBy: input.requestedBy, requesterVerified: run.status.requesterVerified === true },
+        policy: policy(),
         approvedBy: run.status.approvedBy,
         notWaiting: notWaiting(item),
         receivedAt: new Date(item.receivedAt).toISOString(),
@@ -254,7 +257,7 @@ function openDecisionDesk(input: LifecycleInput, run: ReturnType<typeof trackSta
       deadline = Date.now() + durationMs(input.approvalTimeout);
       run.status.approvalDeadline = new Date(deadline).toISOString();
       const needed = run.status.approvalsRequired ?? 1;
-      run.enter('awaiting-approval', `${needed === 1 ? 'an approve or reject' : `${needed} approvals or one reject`} from: ${input.approvers.filter((a) => a !== input.requestedBy).join(', ')}`);
+      run.enter('awaiting-approval', `${needed === 1 ? 'an approve or reject' : `${needed} approvals or one reject`} from: ${eligibleApprovers(policy()).join(', ')}`);
       await condition(() => settled !== null, Math.max(1, deadline - Date.now()));
       // Decisions that arrived before the deadline are still judged, even if their review ends after it.
       await condition(() => settled !== null || (!reviewing && !inbox.some((i) => i.receivedAt <= deadline)));
