@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 
 /**
@@ -58,15 +58,39 @@ export function pidAlive(pid: number): boolean {
     if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
   const state = processState(pid);
-  return state === null ? true : state !== 'Z' && state !== 'X' && state !== 'x';
+  if (state === null) return true;
+  if (state === 'X' || state === 'x') return false;
+  // A zombie leader whose other threads still run (a Go server in the middle of exiting) still holds
+  // its sockets and files: dead only once its thread group is empty.
+  return state !== 'Z' || liveThreads(pid) > 0;
+}
+
+/** Threads of `pid` other than its leader that have not exited yet. */
+function liveThreads(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/task`).filter((tid) => Number(tid) !== pid && !['Z', 'X', 'x', null].includes(threadState(pid, Number(tid)))).length;
+  } catch {
+    return 0;
+  }
+}
+
+function threadState(pid: number, tid: number): string | null {
+  try {
+    return stateIn(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** "pid (comm) S ...": comm may hold spaces and parentheses, so the state is read after the last ')'. */
+function stateIn(stat: string): string | null {
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) || null;
 }
 
 /** The one-letter state of a process from /proc/<pid>/stat (R, S, D, Z, ...); null where /proc is not there. */
 export function processState(pid: number): string | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // "pid (comm) S ...": comm may hold spaces and parentheses, so read after the last ')'.
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) || null;
+    return stateIn(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch (e) {
     // Gone between kill(0) and the read: dead. No /proc at all (macOS): unknown.
     return (e as NodeJS.ErrnoException).code === 'ENOENT' && existsSync('/proc/self/stat') ? 'X' : null;
