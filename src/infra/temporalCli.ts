@@ -29,7 +29,7 @@ export function temporalCliCachePath(): string {
   return path.join(lifecycleCacheDir(), `temporal-${TEMPORAL_CLI_VERSION}`, EXE);
 }
 
-async function isExecutableFile(p: string): Promise<boolean> {
+export async function isExecutableFile(p: string): Promise<boolean> {
   try {
     const st = await fs.stat(p);
     if (!st.isFile()) return false;
@@ -40,7 +40,7 @@ async function isExecutableFile(p: string): Promise<boolean> {
   }
 }
 
-async function which(cmd: string): Promise<string | null> {
+export async function which(cmd: string): Promise<string | null> {
   const exts = process.platform === 'win32' ? ['.exe', '.cmd', ''] : [''];
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     if (!dir) continue;
@@ -86,7 +86,7 @@ export async function resolveTemporalCli(opts: { log?: (msg: string) => void } =
   const cached = temporalCliCachePath();
   const go = await which('go');
   if (go) {
-    await buildWithGo(go, cached, log);
+    await goInstall({ go, pkg: `${TEMPORAL_CLI_MODULE}@v${TEMPORAL_CLI_VERSION}`, target: cached, label: 'temporal CLI', log, envHint: 'TEMPORAL_CLI_PATH' });
     return { path: cached, source: 'go-install' };
   }
   return { path: null, source: 'sdk-download' };
@@ -98,7 +98,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Take an exclusive lock file (O_EXCL create) holding our pid. A lock left by a dead process
  * (killed build) is removed. Returns false if someone else finished the binary while we waited.
  */
-async function acquireLock(lockFile: string, target: string, log: (m: string) => void): Promise<boolean> {
+async function acquireLock(lockFile: string, target: string, label: string, log: (m: string) => void): Promise<boolean> {
   let announced = false;
   for (;;) {
     try {
@@ -118,7 +118,7 @@ async function acquireLock(lockFile: string, target: string, log: (m: string) =>
       continue;
     }
     if (!announced) {
-      log(`temporal CLI: another process (pid ${holder}) is building it; waiting for it to finish...`);
+      log(`${label}: another process (pid ${holder}) is building it; waiting for it to finish...`);
       announced = true;
     }
     await sleep(2000);
@@ -126,11 +126,18 @@ async function acquireLock(lockFile: string, target: string, log: (m: string) =>
   }
 }
 
-async function buildWithGo(go: string, target: string, log: (m: string) => void): Promise<void> {
+/**
+ * `go install <pkg>` into a private GOBIN, then the binary renamed to `target`: a killed build never
+ * leaves half a binary there, and concurrent callers (npm start, the tests, provisioning) build once,
+ * behind a lock file next to the target's directory.
+ */
+export async function goInstall(opts: { go: string; pkg: string; target: string; label: string; log: (m: string) => void; envHint: string }): Promise<void> {
+  const { go, target, label, log } = opts;
+  const exe = path.basename(target);
   const dir = path.dirname(target);
   await fs.mkdir(path.dirname(dir), { recursive: true });
   const lockFile = `${dir}.lock`;
-  if (!(await acquireLock(lockFile, target, log))) return;
+  if (!(await acquireLock(lockFile, target, label, log))) return;
   // Build into a private GOBIN and rename at the end: a killed build never leaves a half binary
   // at the cached path (rename is atomic on the same filesystem).
   const tmpBin = `${dir}.tmp-${process.pid}`;
@@ -140,12 +147,12 @@ async function buildWithGo(go: string, target: string, log: (m: string) => void)
     await fs.mkdir(tmpBin, { recursive: true });
     const started = Date.now();
     log(
-      `temporal CLI not found: building ${TEMPORAL_CLI_MODULE}@v${TEMPORAL_CLI_VERSION} with go install ` +
-        `(about 10 minutes on a cold Go cache, once; cached at ${target}). ` +
-        `Set TEMPORAL_CLI_PATH or put 'temporal' on PATH to skip this.`,
+      `${label} not found: building ${opts.pkg} with go install ` +
+        `(minutes on a cold Go cache, once; cached at ${target}). ` +
+        `Set ${opts.envHint} or put '${exe}' on PATH to skip this.`,
     );
     await new Promise<void>((resolve, reject) => {
-      const child = spawn(go, ['install', `${TEMPORAL_CLI_MODULE}@v${TEMPORAL_CLI_VERSION}`], {
+      const child = spawn(go, ['install', opts.pkg], {
         env: { ...process.env, GOBIN: tmpBin },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -157,7 +164,7 @@ async function buildWithGo(go: string, target: string, log: (m: string) => void)
       readline.createInterface({ input: child.stderr! }).on('line', onLine);
       // Compiling prints nothing for minutes; a heartbeat shows we are not stuck.
       const beat = setInterval(
-        () => log(`temporal CLI: still building (${Math.round((Date.now() - started) / 1000)}s)...`),
+        () => log(`${label}: still building (${Math.round((Date.now() - started) / 1000)}s)...`),
         60_000,
       );
       beat.unref();
@@ -172,8 +179,8 @@ async function buildWithGo(go: string, target: string, log: (m: string) => void)
       });
     });
     await fs.mkdir(dir, { recursive: true });
-    await fs.rename(path.join(tmpBin, EXE), target);
-    log(`temporal CLI built in ${Math.round((Date.now() - started) / 1000)}s: ${target}`);
+    await fs.rename(path.join(tmpBin, exe), target);
+    log(`${label} built in ${Math.round((Date.now() - started) / 1000)}s: ${target}`);
   } finally {
     await fs.rm(tmpBin, { recursive: true, force: true });
     await fs.rm(lockFile, { force: true });
