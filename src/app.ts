@@ -6,7 +6,7 @@ import type pg from 'pg';
 import { Authenticator, parseTokenSpec, type ApiToken } from './auth/apiTokens';
 import type { DependencyCheck } from './api/health';
 import { buildApi, temporalCheck } from './api/server';
-import { LocalArtifactStore } from './artifacts/store';
+import { createArtifactStore } from './artifacts';
 import { loadOrCreateLocalSecrets } from './auth/localSecrets';
 import type { Config } from './config';
 import type { Logger } from './logger';
@@ -70,7 +70,7 @@ export async function startWorker(
 
   const pool = createPool(ctx.databaseUrl, ctx.log);
   const deps = {
-    store: new LocalArtifactStore(ctx.config.artifactDir),
+    store: createArtifactStore(ctx.config, ctx.log),
     registry: new Registry(pool),
     ingest: ctx.config.ingest,
     approvalSecret: ctx.secrets.approvalSecret,
@@ -182,7 +182,7 @@ export async function startApi(ctx: AppContext, options: ApiOptions = {}): Promi
     interceptors: [defaultDeadline(TEMPORAL_CALL_DEADLINE_MS), makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 4 }))],
   });
   const temporal = new Client({ connection, namespace: ctx.config.TEMPORAL_NAMESPACE });
-  const predictor = new Predictor(registry, new LocalArtifactStore(ctx.config.artifactDir), ctx.log);
+  const predictor = new Predictor(registry, createArtifactStore(ctx.config, ctx.log), ctx.log);
   const note = (name: string) => {
     const s = options.supervised?.()[name];
     return s?.restarts ? `restarted ${s.restarts} time${s.restarts === 1 ? '' : 's'} by its supervisor` : undefined;

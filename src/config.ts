@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
-import type { IngestPolicy } from './data/source';
+import { BUCKET_NAME, parseS3Location, type S3Settings } from './data/s3';
+import type { SourcePolicy } from './data/source';
 import { Duration, formatZodError } from './schemas/lifecycle';
 
 /**
@@ -8,6 +9,16 @@ import { Duration, formatZodError } from './schemas/lifecycle';
  * Unset service addresses mean "run the embedded default" (dev server, embedded PostgreSQL, local files).
  */
 const port = z.coerce.number().int().min(0).max(65535);
+/** true/false, 1/0, yes/no, on/off. */
+const flag = z.stringbool({ error: 'must be true or false' });
+/** `s3://bucket` or `s3://bucket/prefix`. */
+const s3Location = z.string().refine((value) => {
+  try {
+    return /^s3:\/\//.test(value) && Boolean(parseS3Location(value));
+  } catch {
+    return false;
+  }
+}, 'must be an s3://bucket/prefix URI (unset: DATA_DIR/artifacts on the local disk)');
 
 export const ConfigSchema = z.object({
   DATA_DIR: z.string().default('.data'),
@@ -38,10 +49,32 @@ export const ConfigSchema = z.object({
   COMPUTE_THREADS: z.coerce.number().int().min(1).max(64).optional(),
   /** Comma-separated directories datasets may be read from; default: the working directory and DATA_DIR/datasets. */
   INGEST_ROOTS: z.string().optional(),
+  /** Where artifacts (datasets, models, reports) live: unset, DATA_DIR/artifacts; `s3://bucket/prefix`, S3. */
+  ARTIFACT_STORE: s3Location.optional(),
+  /** An S3-compatible server (MinIO, …); unset: AWS S3. */
+  S3_ENDPOINT: z.string().url().optional(),
+  S3_REGION: z.string().regex(/^[a-z0-9-]+$/, 'must be a region name such as us-east-1').default('us-east-1'),
+  /** Both unset: the AWS SDK's default credential chain (AWS_* variables, profiles, instance roles). */
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
+  /** Bucket in the URL path instead of the host name: true for MinIO. */
+  S3_FORCE_PATH_STYLE: flag.default(false),
+  /** Unsigned requests (public buckets); no credentials are used. */
+  S3_ANONYMOUS: flag.default(false),
+  /** Comma-separated buckets s3:// datasets may be read from; unset: any bucket the credentials can read. */
+  INGEST_S3_BUCKETS: z.string().optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
 });
-export type Config = z.infer<typeof ConfigSchema> & { dataDir: string; artifactDir: string; ingest: IngestPolicy };
+export type ArtifactStoreConfig = { kind: 'local'; dir: string } | { kind: 's3'; bucket: string; prefix: string };
+export type Config = z.infer<typeof ConfigSchema> & {
+  dataDir: string;
+  /** The local store's directory (DATA_DIR/artifacts), also when ARTIFACT_STORE names S3. */
+  artifactDir: string;
+  artifactStore: ArtifactStoreConfig;
+  s3: S3Settings;
+  ingest: SourcePolicy;
+};
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // An empty variable (API_PORT=) means unset, as in most shells' and compose files' conventions.
@@ -52,6 +85,39 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const ingestRoots = parsed.data.INGEST_ROOTS
     ? parsed.data.INGEST_ROOTS.split(',').map((d) => d.trim()).filter(Boolean).map((d) => path.resolve(d))
     : [process.cwd(), path.join(dataDir, 'datasets')];
-  // DATA_DIR holds secrets, the database and artifacts: never ingestible, whatever the roots say.
-  return { ...parsed.data, dataDir, artifactDir: path.join(dataDir, 'artifacts'), ingest: { roots: ingestRoots, protectedDirs: [dataDir] } };
+  const c = parsed.data;
+  const s3Buckets = c.INGEST_S3_BUCKETS ? c.INGEST_S3_BUCKETS.split(',').map((b) => b.trim()).filter(Boolean) : null;
+  const badBuckets = (s3Buckets ?? []).filter((b) => !BUCKET_NAME.test(b));
+  const problems = [
+    badBuckets.length > 0 && `INGEST_S3_BUCKETS: not bucket names: ${badBuckets.map((b) => JSON.stringify(b.slice(0, 70))).join(', ')}`,
+    Boolean(c.S3_ACCESS_KEY_ID) !== Boolean(c.S3_SECRET_ACCESS_KEY) && 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY: set both or neither',
+    c.S3_ANONYMOUS && c.S3_ACCESS_KEY_ID && 'S3_ANONYMOUS: unsigned requests use no credentials; unset S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or S3_ANONYMOUS',
+    c.S3_ANONYMOUS && c.ARTIFACT_STORE && 'S3_ANONYMOUS: the artifact store (ARTIFACT_STORE) needs credentials that may write',
+  ].filter(Boolean);
+  if (problems.length) throw new Error(`Invalid configuration: ${problems.join('; ')}`);
+  const s3: S3Settings = {
+    endpoint: c.S3_ENDPOINT ?? null,
+    region: c.S3_REGION,
+    accessKeyId: c.S3_ACCESS_KEY_ID ?? null,
+    secretAccessKey: c.S3_SECRET_ACCESS_KEY ?? null,
+    forcePathStyle: c.S3_FORCE_PATH_STYLE,
+    anonymous: c.S3_ANONYMOUS,
+  };
+  const artifactDir = path.join(dataDir, 'artifacts');
+  const artifactStore: ArtifactStoreConfig = c.ARTIFACT_STORE ? { kind: 's3', ...parseS3Location(c.ARTIFACT_STORE) } : { kind: 'local', dir: artifactDir };
+  return {
+    ...c,
+    dataDir,
+    artifactDir,
+    artifactStore,
+    s3,
+    // DATA_DIR holds secrets, the database and artifacts: never ingestible, whatever the roots say; nor is an S3 artifact store.
+    ingest: {
+      roots: ingestRoots,
+      protectedDirs: [dataDir],
+      s3,
+      s3Buckets,
+      protectedS3: artifactStore.kind === 's3' ? [{ bucket: artifactStore.bucket, prefix: artifactStore.prefix }] : [],
+    },
+  };
 }

@@ -7,6 +7,8 @@ const REDACT = [
   'authorization', '*.authorization', 'req.headers.authorization', 'headers.authorization',
   'connectionString', '*.connectionString', 'DATABASE_URL', '*.DATABASE_URL', 'API_TOKENS', '*.API_TOKENS',
   'APPROVAL_SECRET', '*.APPROVAL_SECRET',
+  // S3: the variable, and the S3Settings field wherever a config or policy object carries it.
+  'S3_SECRET_ACCESS_KEY', '*.S3_SECRET_ACCESS_KEY', 'secretAccessKey', '*.secretAccessKey', '*.*.secretAccessKey', '*.*.*.secretAccessKey',
 ];
 
 export type Logger = pino.Logger;

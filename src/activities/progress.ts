@@ -1,8 +1,6 @@
-import { createHash, randomUUID } from 'node:crypto';
-import fs from 'node:fs/promises';
-import path from 'node:path';
+import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
-import type { LocalArtifactStore } from '../artifacts/store';
+import type { ArtifactStore } from '../artifacts/store';
 import { currentRun } from './context';
 
 /** How often a long activity reports that it is alive; well under the heartbeat timeouts in lifecycle.ts. */
@@ -27,12 +25,13 @@ export async function heartbeating<T>(phase: string, work: (signal: AbortSignal)
 }
 
 /**
- * Results of expensive steps kept in the artifact store under a key of the run and the activity, so a
- * retry of the same activity (after the database or the worker failed further on) picks them up instead
- * of redoing the work. `scope` names what the result depends on besides the run (e.g. the champion).
+ * Results of expensive steps kept in the artifact store (as its named objects `checkpoints/<key>`) under
+ * a key of the run and the activity, so a retry of the same activity (after the database or the worker
+ * failed further on, on this worker or another) picks them up instead of redoing the work. `scope` names
+ * what the result depends on besides the run (e.g. the champion).
  */
 export class Checkpoints {
-  constructor(private readonly store: LocalArtifactStore) {}
+  constructor(private readonly store: ArtifactStore) {}
 
   /** The key of the current activity in its run: one per scheduled activity, shared by its attempts. */
   static key(scope: unknown = null): string {
@@ -42,20 +41,13 @@ export class Checkpoints {
   }
 
   async get<T>(key: string): Promise<T | null> {
-    const text = await fs.readFile(this.file(key), 'utf8').catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return null;
-      throw err;
-    });
+    const text = await this.store.getNamed(`checkpoints/${key}`);
     return text === null ? null : (JSON.parse(text) as T);
   }
 
-  /** Written to a temporary file and renamed into place: a crash leaves either nothing or the whole result. */
+  /** Written atomically by the store: a crash leaves either nothing or the whole result. */
   async put(key: string, value: unknown): Promise<void> {
-    const file = this.file(key);
-    await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    const tmp = `${file}.${randomUUID()}.tmp`;
-    await fs.writeFile(tmp, JSON.stringify(value), { mode: 0o600, flag: 'wx' });
-    await fs.rename(tmp, file);
+    await this.store.putNamed(`checkpoints/${key}`, JSON.stringify(value));
   }
 
   /** The checkpointed result of `compute` for this key, computing and keeping it on the first call. */
@@ -65,9 +57,5 @@ export class Checkpoints {
     const value = await compute();
     await this.put(key, value);
     return { value, resumed: false };
-  }
-
-  private file(key: string): string {
-    return path.join(this.store.root, 'checkpoints', key.slice(0, 2), `${key}.json`);
   }
 }

@@ -1,4 +1,4 @@
-import type { LocalArtifactStore } from '../artifacts/store';
+import type { ArtifactStore } from '../artifacts/store';
 import type { Logger } from '../logger';
 import type { ModelVersion, Registry } from '../registry/registry';
 import { createSession, predictTable, type OnnxSession } from './onnxSession';
@@ -29,7 +29,7 @@ export class Predictor {
 
   constructor(
     private readonly registry: Registry,
-    private readonly store: LocalArtifactStore,
+    private readonly store: ArtifactStore,
     private readonly log: Logger,
     /** How long a replaced version's session stays open for requests already using it. */
     private readonly releaseAfterMs = 30_000,
