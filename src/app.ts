@@ -217,6 +217,7 @@ export async function startApi(ctx: AppContext, options: ApiOptions = {}): Promi
     authFailuresPerMinute: ctx.config.AUTH_FAILURES_PER_MINUTE,
     temporalCli: { path: options.temporalCliPath ?? 'temporal', address: ctx.temporalAddress, namespace: ctx.config.TEMPORAL_NAMESPACE },
     readiness,
+    sources: ctx.config.ingest,
   });
   const url = await app.listen({ host: ctx.config.API_HOST, port: ctx.config.API_PORT });
   return {

@@ -6,6 +6,7 @@ import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, val
 import type { z } from 'zod';
 import type { Authenticator } from '../auth/apiTokens';
 import { requesterProof } from '../auth/approvalToken';
+import type { SourcePolicy } from '../data/source';
 import type { Logger } from '../logger';
 import type { Registry } from '../registry/registry';
 import { formatZodError, LifecycleInput } from '../schemas/lifecycle';
@@ -13,6 +14,7 @@ import type { Predictor } from '../serving/predictor';
 import { statusQuery, WORKFLOW_TYPE } from '../workflows/definitions';
 import { LifecycleStage, ModelName } from '../workflows/searchAttributes';
 import { callerOf, installAuthentication } from './authenticate';
+import { checkDatasetUris } from './datasetCheck';
 import { decide, issueToken, openRun, type DecisionDeps } from './decisions';
 import { errorHandler, HttpError } from './errors';
 import { installHealthRoutes, READINESS_CHECK_TIMEOUT_MS, type DependencyCheck } from './health';
@@ -41,6 +43,11 @@ export interface ApiDeps {
   decisionTimeoutMs?: number;
   /** Dependencies `GET /health/ready` checks, by name. Default: temporal only (through `temporal`). */
   readiness?: Record<string, DependencyCheck>;
+  /**
+   * Where datasets may come from (the worker's INGEST_ROOTS / S3 policy). When set, a start whose
+   * datasetUri (or data.schemaUri) the worker would refuse is answered 400 before any run starts.
+   */
+  sources?: SourcePolicy;
 }
 
 /** Temporal is ready when its frontend answers `GetSystemInfo` within the readiness deadline. */
@@ -75,7 +82,7 @@ const STATUS_TEXT: Record<number, string> = {
   415: 'Body is not application/json',
   422: 'The model produced no finite prediction for a row',
   429: 'Too many failed authentication attempts from your address: see Retry-After',
-  503: 'A dependency is down (the message names it: "temporal unavailable: …", "postgres unavailable: …"), or the workflow did not review the decision in time; retry later',
+  503: 'A dependency is down (the message names it: "temporal unavailable: …", "postgres unavailable: …", "s3 unavailable: …"), or the workflow did not review the decision in time; retry later',
 };
 
 /** Response schemas for an operation: the success bodies plus the listed error statuses, all as `ErrorBody`. */
@@ -138,6 +145,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       // The full input schema also checks what JSON Schema cannot state (the target is not a feature).
       const parsed = LifecycleInput.safeParse({ ...request.body, requestedBy: who.identity, requesterProof: requesterProof(deps.approvalSecret, workflowId, who.identity) });
       if (!parsed.success) throw new HttpError(400, `invalid body: ${formatZodError(parsed.error)}`);
+      // The worker's own source policy: a URI it would refuse is a 400 now, not a failed run later.
+      if (deps.sources) await checkDatasetUris(parsed.data, deps.sources);
       const handle = await deps.temporal.workflow.start(WORKFLOW_TYPE, {
         taskQueue: deps.taskQueue,
         workflowId,

@@ -149,6 +149,24 @@ describe('HTTP API end to end', () => {
     expect(invalid.status).toBe(401);
   });
 
+  it('refuses, with 400 naming datasetUri, a dataset the worker would refuse: outside the roots, hidden, another scheme', async () => {
+    const base = { modelName: `api-uri-${randomUUID().slice(0, 6)}`, target: USED_CAR_TARGET, features: USED_CAR_FEATURES, approvers: ['alice'] };
+    for (const [datasetUri, message] of [
+      ['/etc/passwd', 'outside the allowed data directories'],
+      [`${h.config.dataDir}/secrets.json`, 'outside the allowed data directories'],
+      [`${process.cwd()}/.git/HEAD`, /hidden file|does not exist/],
+      [`file://${process.cwd()}/.npmrc`, 'hidden file'],
+      ['https://example.com/cars.csv', 'unsupported URI scheme'],
+      ['ftp://host/cars.csv', 'unsupported URI scheme'],
+    ] as const) {
+      const refused = await call('POST', '/lifecycles', 'eve-engineer', { ...base, datasetUri });
+      expect(refused.status, datasetUri).toBe(400);
+      expect(refused.body.error, datasetUri).toMatch(/^invalid body: datasetUri: /);
+      expect(refused.body.error, datasetUri).toMatch(message);
+    }
+    expect((await call('GET', `/models/${base.modelName}/versions`, 'vic-viewer')).body.versions ?? []).toEqual([]);
+  });
+
   it('answers bad requests with 400s that name the field', async () => {
     const invalid = await call('POST', '/lifecycles', 'eve-engineer', { modelName: 'x', datasetUri: 'a.csv', target: 'price', features: [], approvers: ['alice'] });
     expect(invalid.status).toBe(400);
