@@ -12,6 +12,7 @@ import { createLogger } from '../../src/logger';
 import { createPool } from '../../src/registry/db';
 import { Registry } from '../../src/registry/registry';
 import type { LifecycleInputRaw } from '../../src/schemas/lifecycle';
+import { createTestBucket, putTestObject, testS3Env } from './s3';
 import { statusQuery, WORKFLOW_TYPE, type LifecycleResult, type LifecycleStatus } from '../../src/workflows/definitions';
 
 export const TEST_TOKENS: ApiToken[] = [
@@ -23,17 +24,32 @@ export const TEST_TOKENS: ApiToken[] = [
 ];
 export const tokenOf = (identity: string) => TEST_TOKENS.find((t) => t.identity === identity)!.token;
 
+export interface HarnessOptions {
+  /** Also start the HTTP API. */
+  api?: boolean;
+  /**
+   * Keep artifacts in S3 (the run's MinIO): a fresh bucket of this file's, ARTIFACT_STORE=s3://<bucket>/artifacts.
+   * writeS3Dataset puts datasets in the same bucket, outside the store's prefix. Default: the local store.
+   */
+  s3?: boolean;
+  /** More environment for loadConfig (e.g. INGEST_S3_BUCKETS). */
+  env?: Record<string, string>;
+}
+
 /**
  * One test file's slice of the shared servers: its own task queue, data directory and worker
  * (and API when asked), with the real activities, PostgreSQL registry and artifact store.
  */
-export async function startHarness(name: string, options: { api?: boolean } = {}) {
+export async function startHarness(name: string, options: HarnessOptions = {}) {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), `lifecycle-${name}-`));
+  const bucket = options.s3 ? await createTestBucket(name) : null;
   const config = loadConfig({
     DATA_DIR: dataDir,
     TEMPORAL_TASK_QUEUE: `test-${name}-${randomUUID().slice(0, 8)}`,
     API_PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
+    ...(bucket ? { ...testS3Env(), ARTIFACT_STORE: `s3://${bucket}/artifacts` } : {}),
+    ...options.env,
   });
   const ctx: AppContext = {
     config,
@@ -59,6 +75,13 @@ export async function startHarness(name: string, options: { api?: boolean } = {}
     registry,
     api,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
+    /** The S3 bucket of this harness (options.s3), else null. */
+    bucket,
+    /** Puts a dataset into this harness's bucket under `incoming/` (options.s3 only); returns its s3:// URI. */
+    async writeS3Dataset(key: string, body: string | Uint8Array): Promise<string> {
+      if (!bucket) throw new Error('writeS3Dataset needs startHarness(name, { s3: true })');
+      return putTestObject(bucket, `incoming/${key}`, body);
+    },
     async writeDataset(file: string, csv: string): Promise<string> {
       // The default drop zone: DATA_DIR/datasets is an ingest root, the rest of DATA_DIR is not.
       const full = path.join(dataDir, 'datasets', file);
