@@ -40,6 +40,18 @@ describe('logger formats', () => {
     expect(out.text()).not.toMatch(/SECRET/);
   });
 
+  it('redacts the S3 secret: the variable, and the settings object wherever the config carries it', async () => {
+    const { loadConfig } = await import('../../src/config');
+    const config = loadConfig({ S3_ACCESS_KEY_ID: 'AKIAEXAMPLE', S3_SECRET_ACCESS_KEY: 'wJalrXUtn-s3-value-5', ARTIFACT_STORE: 's3://lake/artifacts' });
+    for (const format of ['json', 'pretty'] as const) {
+      const out = capture();
+      createLogger('info', { format, destination: out.stream }).info({ config, settings: config.s3, nested: { policy: config.ingest } }, 'starting');
+      expect(out.text()).toContain('AKIAEXAMPLE'); // the key id is not a secret
+      expect(out.text()).toContain('[redacted]');
+      expect(out.text()).not.toContain('wJalrXUtn-s3-value-5');
+    }
+  });
+
   it('auto: JSON when the output is not a terminal', () => {
     const out = capture();
     createLogger('info', { format: 'auto', destination: out.stream }).info('x');
