@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Client, Connection, defaultGrpcRetryOptions, makeGrpcRetryInterceptor } from '@temporalio/client';
 import { msToNumber } from '@temporalio/common';
 import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
@@ -74,6 +75,9 @@ export async function startWorker(
     registry: new Registry(pool),
     ingest: ctx.config.ingest,
     approvalSecret: ctx.secrets.approvalSecret,
+    engine: { memoryLimit: ctx.config.DATA_MEMORY_LIMIT, spillDir: path.join(ctx.config.dataDir, 'scratch', 'duckdb') },
+    scratchDir: path.join(ctx.config.dataDir, 'scratch'),
+    reportLinks: { secret: ctx.secrets.approvalSecret, baseUrl: ctx.config.PUBLIC_API_URL ?? `http://${ctx.config.API_HOST}:${ctx.config.API_PORT}`, ttlMs: msToNumber(ctx.config.REPORT_LINK_TTL) },
   };
   const create = async () => {
     const connection = await NativeConnection.connect({ address: ctx.temporalAddress });
@@ -182,7 +186,8 @@ export async function startApi(ctx: AppContext, options: ApiOptions = {}): Promi
     interceptors: [defaultDeadline(TEMPORAL_CALL_DEADLINE_MS), makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 4 }))],
   });
   const temporal = new Client({ connection, namespace: ctx.config.TEMPORAL_NAMESPACE });
-  const predictor = new Predictor(registry, createArtifactStore(ctx.config, ctx.log), ctx.log);
+  const store = createArtifactStore(ctx.config, ctx.log);
+  const predictor = new Predictor(registry, store, ctx.log);
   const note = (name: string) => {
     const s = options.supervised?.()[name];
     return s?.restarts ? `restarted ${s.restarts} time${s.restarts === 1 ? '' : 's'} by its supervisor` : undefined;
@@ -212,6 +217,7 @@ export async function startApi(ctx: AppContext, options: ApiOptions = {}): Promi
     predictor,
     authenticator: new Authenticator(ctx.secrets.tokens),
     approvalSecret: ctx.secrets.approvalSecret,
+    store,
     log: ctx.log,
     approvalTokenTtlMs: msToNumber(ctx.config.APPROVAL_TOKEN_TTL),
     authFailuresPerMinute: ctx.config.AUTH_FAILURES_PER_MINUTE,

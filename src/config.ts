@@ -47,6 +47,15 @@ export const ConfigSchema = z.object({
   WORKER_SHUTDOWN_GRACE: Duration.default('60s'),
   /** Worker threads for CPU-heavy activity work; default one per core but one. */
   COMPUTE_THREADS: z.coerce.number().int().min(1).max(64).optional(),
+  /**
+   * Memory DuckDB may use per dataset task (converting, profiling, loading columns) before it spills to
+   * DATA_DIR/scratch; one task per running data activity.
+   */
+  DATA_MEMORY_LIMIT: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/, 'must be a size such as "256MB" or "1GiB"').default('256MB'),
+  /** The API's address as people reach it (behind a proxy, say): report links in runs' status point there. Default http://API_HOST:API_PORT. */
+  PUBLIC_API_URL: z.string().url().optional(),
+  /** How long the report links in a run's status and memo open the report. */
+  REPORT_LINK_TTL: Duration.default('30d'),
   /** Comma-separated directories datasets may be read from; default: the working directory and DATA_DIR/datasets. */
   INGEST_ROOTS: z.string().optional(),
   /** Where artifacts (datasets, models, reports) live: unset, DATA_DIR/artifacts; `s3://bucket/prefix`, S3. */

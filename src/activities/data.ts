@@ -1,24 +1,57 @@
-import { createReadStream } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { log } from '@temporalio/activity';
 import type { ArtifactRef } from '../artifacts/store';
-import { resolveLocalSource, SourceError } from '../data/source';
-import type { DatasetSchema } from '../domain/schema';
-import { compute } from './compute';
+import { alignedCounts, schemaViolations } from '../data/checks';
+import { buildColumnar, DatasetFormatError, type ColumnarDataset, type Encoding } from '../data/columnar';
+import { withDuckDB } from '../data/duckdb';
+import { sniffFormat, type ReadableFormat } from '../data/format';
+import { profileColumnar } from '../data/profiler';
+import { resolveSource, SourceError, type SourcePart } from '../data/source';
+import { compareFeatures } from '../domain/skew';
+import type { DatasetProfile } from '../domain/profile';
+import type { Finding, ValidationReport } from '../domain/report';
+import type { DatasetSchema, SchemaSource } from '../domain/schema';
+import { inferSchema, validateProfile } from '../domain/validation';
+import { reportLink } from '../reports/links';
+import { renderValidationReport } from '../reports/validationReportHtml';
+import { parseSchemaFile, SchemaFileError } from '../schemas/datasetSchema';
+import type { DataPolicy } from '../schemas/lifecycle';
 import type { ActivityDeps } from './deps';
 import { FailureType, nonRetryable } from './failures';
 import { Checkpoints, heartbeating } from './progress';
 
+/** A dataset version: its raw bytes (one file, or a manifest of parts) and the forms derived from them. */
 export interface DatasetVersion extends ArtifactRef {
   sourceUri: string;
+  format: ReadableFormat;
+  parts: number;
+  rows: number;
+  /** The typed Parquet form that every later stage reads. */
+  table: ArtifactRef;
+  /** Counts, ranges, histograms and top categories per column: validation's input and monitoring's reference. */
+  profile: ArtifactRef;
+  /** The CSV delimiter, when it is not a comma. */
+  delimiter: string | null;
 }
 
 export interface ValidationSummary {
   rowCount: number;
+  usableRows: number;
   schema: DatasetSchema;
+  /** The features training uses (those dropped by policy left out). */
+  features: string[];
   warnings: string[];
   report: ArtifactRef;
+  reportHtml: ArtifactRef;
+  /** A signed link that opens the HTML report through the API, for approvers in the Temporal UI. */
+  reportUrl: string;
 }
+
+export type IngestInput = { modelName: string; sourceUri: string } & Partial<Pick<DataPolicy, 'format' | 'encoding' | 'schemaUri'>>;
 
 const LISTED = 20;
 
@@ -27,53 +60,211 @@ function firstOf(messages: string[], rest: string): string[] {
   return messages.length <= LISTED ? messages : [...messages.slice(0, LISTED), `and ${messages.length - LISTED} more ${rest}`];
 }
 
+/** A source problem as a failure: bad input fails the run at once, an outage is retried. */
+function sourceFailure(err: unknown): unknown {
+  if (err instanceof SourceError && !err.retryable) return nonRetryable(FailureType.datasetUnavailable, err.message);
+  return err;
+}
+
+/** Copies one part into a local file (the store hashes it when it is stored). */
+async function download(part: SourcePart, file: string): Promise<void> {
+  await pipeline(await part.open(), createWriteStream(file, { flags: 'wx', mode: 0o600 }));
+}
+
+/** The format of a local file from its first and last bytes, or a clear refusal. */
+async function formatOf(file: string, declared: DataPolicy['format']): Promise<ReadableFormat> {
+  const handle = await fs.open(file);
+  try {
+    const { size } = await handle.stat();
+    const head = Buffer.alloc(Math.min(size, 4096));
+    const tail = Buffer.alloc(Math.min(size, 4));
+    await handle.read(head, 0, head.length, 0);
+    await handle.read(tail, 0, tail.length, Math.max(0, size - tail.length));
+    const sniffed = sniffFormat(head, tail, size);
+    if ('refused' in sniffed) throw new DatasetFormatError(sniffed.refused);
+    const family = sniffed.format === 'parquet' ? 'parquet' : 'csv';
+    if (declared !== 'auto' && declared !== family) throw new DatasetFormatError(`data.format says ${declared} but the file is ${family === 'csv' ? (sniffed.format === 'csv-gzip' ? 'gzip-compressed CSV' : 'CSV text') : 'Parquet'}`);
+    return sniffed.format;
+  } finally {
+    await handle.close();
+  }
+}
+
 export function dataActivities(deps: ActivityDeps) {
   const checkpoints = new Checkpoints(deps.store);
+  const stored = (...refs: ArtifactRef[]) => Promise.all(refs.map((r) => deps.store.exists(r))).then((all) => all.every(Boolean));
+
+  /** The schema the model's data is judged against: the run's schema file, else the model's newest version. */
+  async function referenceSchema(modelName: string, schemaUri: string | undefined): Promise<{ schema: DatasetSchema; source: SchemaSource } | null> {
+    if (!schemaUri) return deps.registry.latestSchema(modelName);
+    const parts = await resolveSource(schemaUri, deps.ingest).catch((err) => Promise.reject(sourceFailure(err)));
+    if (parts.length !== 1) throw nonRetryable(FailureType.datasetInvalid, `data.schemaUri must name one file; it matches ${parts.length}`);
+    if (parts[0].size > 16 * 2 ** 20) throw nonRetryable(FailureType.datasetInvalid, 'the schema file is larger than 16 MiB');
+    const chunks: Buffer[] = [];
+    for await (const chunk of await parts[0].open()) chunks.push(Buffer.from(chunk as Buffer));
+    try {
+      return { schema: parseSchemaFile(Buffer.concat(chunks).toString('utf8')), source: 'file' };
+    } catch (err) {
+      if (err instanceof SchemaFileError) throw nonRetryable(FailureType.datasetInvalid, err.message);
+      throw err;
+    }
+  }
+
   return {
-    /** Copies the source into the content-addressed store and registers the dataset version. Same bytes, same version. */
-    async ingestDataset(input: { modelName: string; sourceUri: string }): Promise<DatasetVersion> {
-      let file: string;
-      try {
-        file = await resolveLocalSource(input.sourceUri, deps.ingest);
-      } catch (err) {
-        if (err instanceof SourceError) throw nonRetryable(FailureType.datasetUnavailable, err.message);
-        throw err;
-      }
-      // A large file takes a while to copy and hash: heartbeat so a lost worker is noticed in seconds.
-      const ref = await heartbeating('copy', () => deps.store.putStream(createReadStream(file), 'datasets', 'csv'));
-      await deps.registry.registerDataset(input.modelName, ref, input.sourceUri);
-      log.info('dataset ingested', { sha256: ref.sha256, bytes: ref.bytes, source: input.sourceUri });
-      return { ...ref, sourceUri: input.sourceUri };
+    /**
+     * Copies the source (every part, in order) into the store while hashing it, then parses it once into its
+     * typed Parquet form and profiles that. Same bytes, same version. Nothing is registered here: a dataset
+     * that fails validation leaves no trace in the registry. The stored forms are checkpointed per run and
+     * activity, so a retry after a later failure does not download and parse again.
+     */
+    async ingestDataset(input: IngestInput): Promise<DatasetVersion> {
+      const parts = await resolveSource(input.sourceUri, deps.ingest).catch((err) => Promise.reject(sourceFailure(err)));
+      // A schema file's categorical columns stay text in the typed form, whatever their values look like.
+      const pinned = input.schemaUri ? await referenceSchema(input.modelName, input.schemaUri) : await deps.registry.latestSchema(input.modelName);
+      const keepAsText = pinned?.schema.columns.filter((c) => c.type === 'categorical').map((c) => c.name) ?? [];
+      const { value: version } = await checkpoints.once(
+        Checkpoints.key({ parts: parts.map((p) => [p.uri, p.version]), keepAsText, format: input.format, encoding: input.encoding }),
+        () => heartbeating('ingest', () => ingest(parts, input, keepAsText)),
+        (kept) => stored(kept, kept.table, kept.profile),
+      );
+      log.info('dataset ingested', { sha256: version.sha256, bytes: version.bytes, rows: version.rows, format: version.format, parts: version.parts, source: input.sourceUri });
+      return version;
     },
 
-    /** Checks the dataset against the model's needs and its previous schema; errors end the lifecycle. */
-    async validateDataset(input: { modelName: string; dataset: ArtifactRef; target: string; features: string[] }): Promise<ValidationSummary> {
+    /**
+     * Judges the dataset from its profile against the lifecycle's data policy, the model's schema and the
+     * production model's dataset (skew). Stores the report as JSON and HTML. Errors end the lifecycle,
+     * and the stored copies of a dataset no model registered are deleted; on success the dataset version
+     * (and, on a model's first dataset, its inferred schema) is registered.
+     */
+    async validateDataset(input: { modelName: string; dataset: DatasetVersion; target: string; features: string[]; policy: DataPolicy }): Promise<ValidationSummary> {
+      const { policy } = input;
+      const profile = JSON.parse((await deps.store.read(input.dataset.profile)).toString('utf8')) as DatasetProfile;
+      const reference = await referenceSchema(input.modelName, policy.schemaUri);
       const champion = await deps.registry.resolveAlias(input.modelName, 'production');
-      const reference = champion ? ((await deps.registry.datasetSchema(champion.datasetSha256)) as DatasetSchema | null) : null;
-      // Parsing and checking run in a compute thread; the full report is stored there too. The result is
-      // kept per run, activity and reference schema: a retry after a failed registry write does not parse again.
-      const { value: validated } = await checkpoints.once(
-        Checkpoints.key({ reference }),
-        () => compute(deps, 'validate', { storeRoot: deps.store.root, dataset: input.dataset, target: input.target, features: input.features, reference }),
-        async (kept) => (await fs.stat(deps.store.localPath(kept.stored)).catch(() => null))?.size === kept.stored.bytes,
-      );
-      const { report, stored } = validated;
-      const errors = report.findings.filter((f) => f.severity === 'error').map((f) => f.message);
+      const championForms = champion ? await deps.registry.datasetForms(input.modelName, champion.datasetSha256) : null;
+      const championProfile = championForms ? (JSON.parse((await deps.store.read(championForms.profile)).toString('utf8')) as DatasetProfile) : null;
+      const table = await deps.store.localFile(input.dataset.table);
+      const byName = new Map(profile.columns.map((c) => [c.name, c]));
+      const used = [input.target, ...input.features].filter((n) => byName.has(n));
+
+      const { checks, skew } = await withDuckDB(deps.engine, async (db) => {
+        const schemaColumns = (reference?.schema.columns ?? []).filter((c) => used.includes(c.name) && c.name !== input.target);
+        const checks = await schemaViolations(db, table, schemaColumns.map((schema) => ({ schema, storedAs: byName.get(schema.name)!.storedAs })));
+        const skew = championProfile ? await compareFeatures(championProfile, profile, input.features, policy, (columns) => alignedCounts(db, table, columns)) : null;
+        return { checks, skew };
+      });
+      const outcome = validateProfile(profile, { target: input.target, features: input.features, policy, reference, checks, skew });
+
+      const usedProfile: DatasetProfile = { ...profile, columns: profile.columns.filter((c) => used.includes(c.name)) };
+      const report: ValidationReport = {
+        dataset: { sha256: input.dataset.sha256, sourceUri: input.dataset.sourceUri, rows: profile.rows },
+        usableRows: outcome.usableRows,
+        schema: outcome.schema,
+        profile: usedProfile,
+        findings: sortFindings(outcome.findings),
+        skew: skew && champion ? { referenceSha256: champion.datasetSha256, features: skew } : null,
+        applied: { droppedRows: outcome.droppedRows, droppedFeatures: outcome.droppedFeatures },
+        thresholds: Object.fromEntries(Object.entries(policy).filter(([, v]) => typeof v === 'number' || typeof v === 'string')) as Record<string, number | string>,
+        passed: outcome.passed,
+      };
+      const reportJson = await deps.store.putBytes(JSON.stringify(report, null, 2), 'reports', 'json');
+      const reportHtml = await deps.store.putBytes(renderValidationReport(report), 'reports', 'html');
+
+      const errors = outcome.findings.filter((f) => f.severity === 'error').map((f) => f.message);
       if (errors.length > 0) {
+        await discardUnregistered(deps, input.dataset);
         // The message and details stay small whatever the file holds: the full report is stored by reference.
         throw nonRetryable(
           FailureType.datasetInvalid,
-          `dataset ${input.dataset.sha256.slice(0, 12)} failed validation: ${firstOf(errors, `errors (all in ${stored.uri})`).join('; ')}`,
-          { report: stored, errors: errors.length },
+          `dataset ${input.dataset.sha256.slice(0, 12)} failed validation: ${firstOf(errors, `errors (all in ${reportJson.uri})`).join('; ')}`,
+          { report: reportJson, reportUrl: reportLink(reportHtml, deps.reportLinks), errors: errors.length },
         );
       }
-      await deps.registry.recordDatasetProfile(input.dataset.sha256, report.rowCount, report.schema);
-      const warnings = report.findings.filter((f) => f.severity === 'warning').map((f) => f.message);
-      log.info('dataset validated', { rows: report.rowCount, warnings: warnings.length });
-      // Only the columns the model uses travel on to training and evaluation.
-      const used = new Set([input.target, ...input.features]);
-      const schema = { columns: report.schema.columns.filter((c) => used.has(c.name)) };
-      return { rowCount: report.rowCount, schema, warnings: firstOf(warnings, `warnings (all in ${stored.uri})`), report: stored };
+      if (!reference) await deps.registry.recordSchema(input.modelName, 'inferred', inferSchema(profile, policy.numericShare));
+      else if (reference.source === 'file') await deps.registry.recordSchema(input.modelName, 'file', reference.schema);
+      await deps.registry.registerDataset(input.modelName, { ...input.dataset, schema: outcome.schema });
+      const warnings = outcome.findings.filter((f) => f.severity === 'warning').map((f) => f.message);
+      log.info('dataset validated', { rows: profile.rows, usableRows: outcome.usableRows, warnings: warnings.length, dropped: outcome.droppedFeatures.length });
+      return {
+        rowCount: profile.rows,
+        usableRows: outcome.usableRows,
+        schema: outcome.schema,
+        features: outcome.features,
+        warnings: firstOf(warnings, `warnings (all in ${reportJson.uri})`),
+        report: reportJson,
+        reportHtml,
+        reportUrl: reportLink(reportHtml, deps.reportLinks),
+      };
     },
   };
+
+  /** Downloads the parts, parses them into the typed form, profiles it, and stores all three. */
+  async function ingest(parts: SourcePart[], input: IngestInput, keepAsText: string[]): Promise<DatasetVersion> {
+    const work = path.join(deps.scratchDir, `ingest-${randomUUID()}`);
+    await fs.mkdir(work, { recursive: true, mode: 0o700 });
+    try {
+      const files = parts.map((_, i) => path.join(work, `part-${i}`));
+      for (const [i, part] of parts.entries()) await download(part, files[i]).catch((err) => Promise.reject(sourceFailure(err)));
+      const formats = await Promise.all(files.map((f) => formatOf(f, input.format ?? 'auto'))).catch((err) => Promise.reject(formatFailure(err)));
+      const format = formats[0];
+      if (formats.some((f) => f !== format)) {
+        throw nonRetryable(FailureType.datasetInvalid, `the dataset's parts are in different formats (${[...new Set(formats)].join(', ')}): give parts of one format`);
+      }
+      const tablePath = path.join(work, 'table.parquet');
+      const { columnar, profile } = await withDuckDB({ ...deps.engine }, async (db) => {
+        const columnar: ColumnarDataset = await buildColumnar(db, files, tablePath, { format, encoding: (input.encoding ?? 'utf-8') as Encoding, keepAsText }).catch((err) =>
+          Promise.reject(formatFailure(err)),
+        );
+        return { columnar, profile: await profileColumnar(db, tablePath, columnar) };
+      });
+
+      // One part: the dataset is its bytes. Several: a manifest of the parts' hashes, in order.
+      const raw: ArtifactRef[] = [];
+      for (const file of files) raw.push(await deps.store.putFile(file, 'datasets', format === 'parquet' ? 'parquet' : format === 'csv-gzip' ? 'gz' : 'csv'));
+      const manifest =
+        raw.length === 1
+          ? raw[0]
+          : await deps.store.putBytes(JSON.stringify({ parts: raw.map((r, i) => ({ ...r, source: parts[i].uri })) }, null, 2), 'datasets', 'json');
+      const table = await deps.store.putFile(tablePath, 'datasets', 'parquet');
+      const storedProfile = await deps.store.putBytes(JSON.stringify(profile), 'reports', 'json');
+      return {
+        ...manifest,
+        sourceUri: input.sourceUri,
+        format,
+        parts: parts.length,
+        rows: columnar.rows,
+        table,
+        profile: storedProfile,
+        delimiter: columnar.delimiter,
+      };
+    } finally {
+      await fs.rm(work, { recursive: true, force: true });
+    }
+  }
+}
+
+function formatFailure(err: unknown): unknown {
+  return err instanceof DatasetFormatError ? nonRetryable(FailureType.datasetInvalid, err.message) : err;
+}
+
+/** Errors first, then warnings, each group in the order found. */
+function sortFindings(findings: Finding[]): Finding[] {
+  return [...findings.filter((f) => f.severity === 'error'), ...findings.filter((f) => f.severity === 'warning')];
+}
+
+/**
+ * A dataset that failed validation and that no model registered is not kept: its stored copies (raw bytes,
+ * typed form, profile) are deleted. The report stays, for the record. Best effort: a failure here must not
+ * hide the validation failure, and the files are the same for every run that ingests the same bytes.
+ */
+async function discardUnregistered(deps: ActivityDeps, dataset: DatasetVersion): Promise<void> {
+  try {
+    if (await deps.registry.isDatasetRegistered(dataset.sha256)) return;
+    // Several parts: the dataset is a manifest listing them.
+    const parts = dataset.parts > 1 ? (JSON.parse((await deps.store.read(dataset)).toString('utf8')) as { parts: ArtifactRef[] }).parts : [];
+    await Promise.all([...parts, dataset, dataset.table, dataset.profile].map((ref) => deps.store.delete(ref)));
+  } catch (err) {
+    log.warn('could not delete the stored copies of a rejected dataset', { sha256: dataset.sha256, error: (err as Error).message });
+  }
 }

@@ -1,11 +1,11 @@
 import { log } from '@temporalio/activity';
-import type { ArtifactRef } from '../artifacts/store';
 import type { ModelScore, Scores } from '../compute/tasks';
 import { decideGate, type GateDecision } from '../domain/gate';
 import type { DatasetSchema } from '../domain/schema';
 import type { ModelSignature } from '../registry/registry';
 import type { EvaluationPolicy } from '../schemas/lifecycle';
 import { compute } from './compute';
+import type { DatasetVersion } from './data';
 import type { ActivityDeps } from './deps';
 import { Checkpoints } from './progress';
 import type { CandidateModel } from './training';
@@ -14,7 +14,7 @@ export type { ModelScore } from '../compute/tasks';
 
 export interface EvaluateInput {
   modelName: string;
-  dataset: ArtifactRef;
+  dataset: DatasetVersion;
   schema: DatasetSchema;
   target: string;
   features: string[];
@@ -53,17 +53,16 @@ export function evaluationActivities(deps: ActivityDeps) {
       const scoredChampion = champion && !skipChampion ? { artifact: champion.artifact, signature: champion.signature } : null;
       // Parsing and scoring run in a compute thread. The scores are kept per run, activity and champion:
       // a retry after a failed registry write does not score again.
-      const { value: scores } = await checkpoints.once<Scores>(Checkpoints.key({ champion: champion?.id ?? null }), () =>
+      const { value: scores } = await checkpoints.once<Scores>(Checkpoints.key({ champion: champion?.id ?? null }), async () =>
         compute(deps, 'evaluate', {
-          storeRoot: deps.store.root,
-          dataset: input.dataset,
+          dataset: { file: await deps.store.localFile(input.dataset.table), engine: deps.engine },
           schema: input.schema,
           columns: [...columns].filter((c) => input.schema.columns.some((s) => s.name === c)),
           target: input.target,
           features: input.features,
           split: input.policy,
-          candidate: { artifact: input.candidate.artifact, signature: input.candidate.signature },
-          champion: scoredChampion,
+          candidate: { file: await deps.store.localFile(input.candidate.artifact), signature: input.candidate.signature },
+          champion: scoredChampion && { file: await deps.store.localFile(scoredChampion.artifact), signature: scoredChampion.signature },
         }),
       );
       const { candidate, baseline } = scores;

@@ -1,4 +1,3 @@
-import fs from 'node:fs/promises';
 import { log } from '@temporalio/activity';
 import type { ArtifactRef } from '../artifacts/store';
 import type { TrainedModel } from '../compute/tasks';
@@ -7,15 +6,19 @@ import type { DatasetSchema } from '../domain/schema';
 import type { ModelSignature } from '../registry/registry';
 import type { EvaluationPolicy, TrainerSpec } from '../schemas/lifecycle';
 import { compute } from './compute';
+import type { DatasetVersion } from './data';
 import { currentRun } from './context';
 import type { ActivityDeps } from './deps';
 import { Checkpoints } from './progress';
 
 export { splitRows, targetValues } from '../compute/tasks';
 
+/** A trained model once stored: what a retry finds in its checkpoint. */
+type StoredModel = Omit<TrainedModel, 'onnx'> & { artifact: ArtifactRef };
+
 export interface TrainInput {
   modelName: string;
-  dataset: ArtifactRef;
+  dataset: DatasetVersion;
   schema: DatasetSchema;
   target: string;
   features: string[];
@@ -34,8 +37,8 @@ export interface CandidateModel {
 
 export function trainingActivities(deps: ActivityDeps) {
   const checkpoints = new Checkpoints(deps.store);
-  /** A kept model is reused only if its bytes are still in the store under their hash. */
-  const stillStored = async (t: TrainedModel) => (await fs.stat(deps.store.localPath(t.artifact)).catch(() => null))?.size === t.artifact.bytes;
+  /** A kept model is reused only if its bytes are still in the store. */
+  const stillStored = (t: StoredModel) => deps.store.exists(t.artifact);
 
   return {
     /**
@@ -48,10 +51,9 @@ export function trainingActivities(deps: ActivityDeps) {
       const workflowExecution = currentRun();
       const { value: trained, resumed } = await checkpoints.once(
         Checkpoints.key(),
-        () =>
-          compute(deps, 'train', {
-            storeRoot: deps.store.root,
-            dataset: input.dataset,
+        async (): Promise<StoredModel> => {
+          const { onnx, ...model } = await compute(deps, 'train', {
+            dataset: { file: await deps.store.localFile(input.dataset.table), engine: deps.engine },
             schema: input.schema,
             target: input.target,
             features: input.features,
@@ -67,7 +69,9 @@ export function trainingActivities(deps: ActivityDeps) {
                 workflow_id: workflowExecution.workflowId,
               },
             },
-          }),
+          });
+          return { ...model, artifact: await deps.store.putBytes(onnx, 'models', 'onnx') };
+        },
         stillStored,
       );
       if (resumed) log.info('trained model found from an earlier attempt; registering it without training again', { sha256: trained.artifact.sha256 });

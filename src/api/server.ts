@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
+import type { ArtifactStore } from '../artifacts/store';
 import type { Authenticator } from '../auth/apiTokens';
 import { requesterProof } from '../auth/approvalToken';
 import type { SourcePolicy } from '../data/source';
@@ -19,6 +20,7 @@ import { decide, issueToken, openRun, type DecisionDeps } from './decisions';
 import { errorHandler, HttpError } from './errors';
 import { installHealthRoutes, READINESS_CHECK_TIMEOUT_MS, type DependencyCheck } from './health';
 import { installJsonBodyParser } from './jsonBody';
+import { installReportRoutes } from './reports';
 import {
   ApprovalTokenAnswer, ApprovalTokenBody, DecisionBody, DecisionRefused, DecisionVerdict, Decisions, ErrorBody, ModelParams,
   Models, PredictBody, Predicted, RequesterProofAnswer, RunStatusQuery, ROUTER_MAX_PARAM_LENGTH, RequesterProofBody, RunParams, RunStatus, Started, StartBody, Versions,
@@ -32,6 +34,8 @@ export interface ApiDeps {
   predictor: Predictor;
   authenticator: Authenticator;
   approvalSecret: string;
+  /** Where validation reports are read from for `GET /reports/view`. */
+  store: ArtifactStore;
   log: Logger;
   /** Lifetime of the approval tokens the API issues (APPROVAL_TOKEN_TTL). Default 1 hour. */
   approvalTokenTtlMs?: number;
@@ -131,6 +135,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   installHealthRoutes(app, deps.readiness ?? { temporal: temporalCheck(deps.temporal) });
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
+  installReportRoutes(app, { store: deps.store, approvalSecret: deps.approvalSecret });
 
   app.post(
     '/lifecycles',

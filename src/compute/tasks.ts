@@ -1,16 +1,16 @@
 // The CPU-heavy work of the lifecycle's activities, as named pure tasks that run in a compute thread
-// (see pool.ts). Each takes artifact refs and small parameters, reads and writes the artifact store
-// itself, and returns small results or artifact refs: no table ever crosses between threads.
+// (see pool.ts). Each reads the local files it is given (the dataset's typed Parquet form, ONNX models)
+// and returns small results or bytes for the activity to store: no table ever crosses between threads.
+import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { LocalArtifactStore, type ArtifactRef } from '../artifacts/store';
-import { CsvFormatError, readCsv } from '../data/csv';
+import { withDuckDB, type EngineOptions } from '../data/duckdb';
+import { readTable, type ColumnRequest } from '../data/tableReader';
 import { regressionMetrics, type RegressionMetrics } from '../domain/metrics';
 import { buildLinearModelOnnx, linearModelSignature } from '../domain/onnx/linearModelGraph';
 import { fitRidge, meanBaseline, predictLinear, type RidgeParams } from '../domain/ridge';
-import { toTable, type DatasetSchema, type RawTable } from '../domain/schema';
+import type { DatasetSchema } from '../domain/schema';
 import { holdoutSplit } from '../domain/split';
 import { selectRows, type Table } from '../domain/table';
-import { validateDataset, type ValidationReport } from '../domain/validation';
 import type { ModelSignature } from '../registry/registry';
 import { createSession, predictTable } from '../serving/onnxSession';
 
@@ -42,27 +42,24 @@ export function targetValues(table: Table, target: string): Float64Array {
   return column.values;
 }
 
-/** Reads a stored dataset (hash-checked) as raw string columns. */
-async function readRaw(storeRoot: string, dataset: ArtifactRef): Promise<RawTable> {
-  try {
-    return await readCsv(new LocalArtifactStore(storeRoot).readStream(dataset));
-  } catch (err) {
-    if (err instanceof CsvFormatError) throw new TaskFailure('DatasetInvalid', `dataset ${dataset.sha256.slice(0, 12)}: ${err.message}`);
-    throw err;
-  }
+/** The dataset as a stage sees it: its typed Parquet file (a local, hash-checked copy) and how to read it. */
+export interface DatasetFile {
+  file: string;
+  engine: EngineOptions;
 }
 
-export interface ValidateTask {
-  storeRoot: string;
-  dataset: ArtifactRef;
-  target: string;
-  features: string[];
-  reference: DatasetSchema | null;
+/** Loads the named columns with their schema types; rows without a target are left out (data.missingTarget). */
+async function load(dataset: DatasetFile, schema: DatasetSchema, names: string[], target: string): Promise<Table> {
+  const columns: ColumnRequest[] = names.map((name) => {
+    const type = schema.columns.find((c) => c.name === name)?.type;
+    if (!type) throw new Error(`column "${name}" is not in the dataset's schema`);
+    return { name, type };
+  });
+  return withDuckDB(dataset.engine, (db) => readTable(db, dataset.file, columns, target));
 }
 
 export interface TrainTask {
-  storeRoot: string;
-  dataset: ArtifactRef;
+  dataset: DatasetFile;
   schema: DatasetSchema;
   target: string;
   features: string[];
@@ -72,7 +69,7 @@ export interface TrainTask {
 }
 
 export interface TrainedModel {
-  artifact: ArtifactRef;
+  onnx: Uint8Array;
   signature: ModelSignature;
   trainingMetrics: RegressionMetrics;
   trainRows: number;
@@ -85,17 +82,17 @@ export interface ModelScore {
 }
 
 export interface EvaluateTask {
-  storeRoot: string;
-  dataset: ArtifactRef;
+  dataset: DatasetFile;
   schema: DatasetSchema;
   /** Columns to load: the features, the target and the champion's inputs. */
   columns: string[];
   target: string;
   features: string[];
   split: SplitSpec;
-  candidate: { artifact: ArtifactRef; signature: ModelSignature };
+  /** ONNX files (local, hash-checked copies) and their signatures. */
+  candidate: { file: string; signature: ModelSignature };
   /** The production model, when it can score this dataset. */
-  champion: { artifact: ArtifactRef; signature: ModelSignature } | null;
+  champion: { file: string; signature: ModelSignature } | null;
 }
 
 export interface Scores {
@@ -119,17 +116,9 @@ async function score(onnx: Uint8Array, signature: ModelSignature, holdout: Table
 }
 
 export const tasks = {
-  /** Parses and checks the dataset, stores the full report; returns the report and its ref. */
-  async validate(input: ValidateTask): Promise<{ report: ValidationReport; stored: ArtifactRef }> {
-    const raw = await readRaw(input.storeRoot, input.dataset);
-    const report = validateDataset(raw, { target: input.target, features: input.features, reference: input.reference });
-    const stored = await new LocalArtifactStore(input.storeRoot).putBytes(JSON.stringify(report, null, 2), 'reports', 'json');
-    return { report, stored };
-  },
-
-  /** Fits ridge regression on the training split, exports ONNX and stores it. */
+  /** Fits ridge regression on the training split and exports it as ONNX. */
   async train(input: TrainTask): Promise<TrainedModel> {
-    const table = toTable(await readRaw(input.storeRoot, input.dataset), input.schema, [...input.features, input.target]);
+    const table = await load(input.dataset, input.schema, [...input.features, input.target], input.target);
     const { train } = splitRows(table, input.split);
     let model;
     try {
@@ -139,20 +128,18 @@ export const tasks = {
     }
     const trainingMetrics = regressionMetrics(targetValues(train, input.target), predictLinear(model, train));
     const onnx = buildLinearModelOnnx(model, input.onnx);
-    const artifact = await new LocalArtifactStore(input.storeRoot).putBytes(onnx, 'models', 'onnx');
-    return { artifact, signature: linearModelSignature(model), trainingMetrics, trainRows: train.rowCount };
+    return { onnx, signature: linearModelSignature(model), trainingMetrics, trainRows: train.rowCount };
   },
 
   /** Candidate, naive mean baseline and champion on the same seeded holdout, through ONNX Runtime. */
   async evaluate(input: EvaluateTask): Promise<Scores> {
-    const store = new LocalArtifactStore(input.storeRoot);
-    const table = toTable(await readRaw(input.storeRoot, input.dataset), input.schema, input.columns);
+    const table = await load(input.dataset, input.schema, input.columns, input.target);
     const { train, holdout } = splitRows(table, input.split);
     const actual = targetValues(holdout, input.target);
-    const candidate = await score(await store.read(input.candidate.artifact), input.candidate.signature, holdout, actual);
+    const candidate = await score(await readFile(input.candidate.file), input.candidate.signature, holdout, actual);
     const baselineModel = meanBaseline(train, input.features, input.target);
     const baseline = await score(buildLinearModelOnnx(baselineModel, { docString: 'naive mean baseline' }), linearModelSignature(baselineModel), holdout, actual);
-    const champion = input.champion ? await score(await store.read(input.champion.artifact), input.champion.signature, holdout, actual) : null;
+    const champion = input.champion ? await score(await readFile(input.champion.file), input.champion.signature, holdout, actual) : null;
     return { holdoutRows: holdout.rowCount, candidate, baseline, champion };
   },
 

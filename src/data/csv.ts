@@ -1,5 +1,4 @@
 import { parse, CsvError } from 'csv-parse';
-import type { RawTable } from '../domain/schema';
 
 export class CsvFormatError extends Error {
   override name = 'CsvFormatError';
@@ -24,31 +23,29 @@ function describeCsvError(err: CsvError): string {
 }
 
 /**
- * Reads an RFC 4180 CSV (header row, quotes, embedded newlines) into string columns.
- * Malformed input (ragged rows, unbalanced quotes, no header) becomes a CsvFormatError naming the line.
+ * Reads an RFC 4180 CSV (header row, quotes, embedded newlines) to its end without keeping it, to find
+ * the first problem in it: ragged rows, unbalanced quotes, no header become a CsvFormatError naming the line.
+ * DuckDB parses the datasets; this explains, in our words, a file it refused.
  */
-export async function readCsv(source: NodeJS.ReadableStream, options: { delimiter?: string } = {}): Promise<RawTable> {
+export async function scanCsv(source: NodeJS.ReadableStream, options: { delimiter?: string } = {}): Promise<{ header: string[]; rowCount: number }> {
   const parser = parse({ bom: true, delimiter: options.delimiter ?? ',', skip_empty_lines: true, relax_column_count: false });
   let header: string[] | null = null;
-  let columns: string[][] = [];
   let rowCount = 0;
   source.on('error', (err) => parser.destroy(err));
   try {
     for await (const record of source.pipe(parser) as AsyncIterable<string[]>) {
-      if (!header) {
-        header = record.map((h) => h.trim());
-        const blank = header.findIndex((h) => h === '');
-        if (blank >= 0) throw new CsvFormatError(`header column ${blank + 1} has no name`);
-        columns = header.map(() => []);
+      if (header) {
+        rowCount++;
         continue;
       }
-      for (let i = 0; i < record.length; i++) columns[i].push(record[i]);
-      rowCount++;
+      header = record.map((h) => h.trim());
+      const blank = header.findIndex((h) => h === '');
+      if (blank >= 0) throw new CsvFormatError(`header column ${blank + 1} has no name`);
     }
   } catch (err) {
     if (err instanceof CsvError) throw new CsvFormatError(describeCsvError(err));
     throw err;
   }
   if (!header) throw new CsvFormatError('the file is empty: a header row is expected');
-  return { header, columns, rowCount };
+  return { header, rowCount };
 }

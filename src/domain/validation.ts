@@ -1,157 +1,194 @@
+// Judges a dataset version for one lifecycle from its profile: every finding names its column, its rows
+// and the setting that decides it. Policies turn some dead ends into warnings: rows without a target
+// are dropped, a failing feature may be dropped.
+import type { DataPolicy } from '../schemas/lifecycle';
+import { MAX_SAFE_MAGNITUDE, TOP_CATEGORIES, type ColumnProfile, type DatasetProfile } from './profile';
 import { quote, quoteList, shortList } from './quote';
-import { columnIndex, inferSchema, isMissing, parseNumber, type ColumnSchema, type DatasetSchema, type RawTable } from './schema';
+import type { FeatureSkew, Finding } from './report';
+import type { ColumnSchema, ColumnType, DatasetSchema, SchemaSource } from './schema';
 
-export interface ValidationThresholds {
-  minRows: number;
-  /** Missing-value share of a feature above which the dataset is refused. */
-  maxMissingRate: number;
-  /** Missing-value share of a feature above which the approver is warned. */
-  warnMissingRate: number;
-}
+export type ValidationPolicy = Omit<DataPolicy, 'format' | 'encoding' | 'schemaUri'>;
 
-export const DEFAULT_THRESHOLDS: ValidationThresholds = { minRows: 10, maxMissingRate: 0.5, warnMissingRate: 0.05 };
-
-export interface Finding {
-  severity: 'error' | 'warning';
-  check: string;
-  column?: string;
-  message: string;
-}
-
-export interface ColumnProfile {
-  name: string;
-  type: ColumnSchema['type'];
-  missing: number;
-  missingRate: number;
-  distinct: number;
-  min?: number;
-  max?: number;
-  mean?: number;
-}
-
-export interface ValidationReport {
-  rowCount: number;
-  schema: DatasetSchema;
-  profiles: ColumnProfile[];
-  findings: Finding[];
-  passed: boolean;
+/** Values outside a schema's range, and categories outside its domain, counted on the dataset by the caller. */
+export interface SchemaChecks {
+  outOfRange: Record<string, { count: number; examples: number[] }>;
+  unseen: Record<string, { count: number; examples: string[] }>;
 }
 
 export interface ValidationRequest {
   target: string;
   features: string[];
-  /** The schema of the model's previous accepted dataset, if any: types must not change. */
-  reference?: DatasetSchema | null;
-  thresholds?: Partial<ValidationThresholds>;
+  policy: ValidationPolicy;
+  /** The model's schema and where it came from; null on its first dataset. */
+  reference: { schema: DatasetSchema; source: SchemaSource } | null;
+  checks?: SchemaChecks;
+  skew?: FeatureSkew[] | null;
 }
 
-const EXAMPLES = 5;
-
-/** Rows are numbered from 1 for the first data row (line 2 of a file with a header). */
-function examples(rows: { row: number; value: string }[]): string {
-  const shown = rows.slice(0, EXAMPLES).map((r) => `row ${r.row + 1}: ${quote(r.value)}`);
-  return rows.length > EXAMPLES ? `${shown.join(', ')}, ...` : shown.join(', ');
+export interface ValidationOutcome {
+  findings: Finding[];
+  /** Types of the columns the model uses. */
+  schema: DatasetSchema;
+  /** The features training uses: the requested ones less those dropped by policy. */
+  features: string[];
+  droppedFeatures: { column: string; reason: string }[];
+  /** Rows without a target, dropped by policy. */
+  droppedRows: number;
+  usableRows: number;
+  passed: boolean;
 }
 
-function percent(share: number): string {
-  return `${(share * 100).toFixed(1)}%`;
+const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
+const rows = (list: number[], total: number) => (list.length ? ` (rows ${list.join(', ')}${total > list.length ? ', ...' : ''})` : '');
+
+/** numeric when the stored column is all numbers, or when enough of its text is; the model's schema wins. */
+export function columnType(column: ColumnProfile, numericShare: number, reference?: ColumnSchema): ColumnType {
+  if (reference) return reference.type;
+  if (column.storedAs === 'numeric') return 'numeric';
+  const present = (column.numeric?.count ?? 0) + (column.numeric?.huge ?? 0) + column.nonNumeric;
+  return present > 0 && column.numeric && column.numeric.count + column.numeric.huge >= numericShare * present ? 'numeric' : 'categorical';
 }
 
-/** Checks a raw dataset against what the lifecycle needs; every finding names its column and rows. */
-export function validateDataset(raw: RawTable, request: ValidationRequest): ValidationReport {
-  const thresholds = { ...DEFAULT_THRESHOLDS, ...request.thresholds };
+/**
+ * The schema inferred from a profile: types, nullability, the observed range, and the categories when
+ * all of them fit in the profile (a column with more is left without a domain).
+ */
+export function inferSchema(profile: DatasetProfile, numericShare: number): DatasetSchema {
+  return {
+    columns: profile.columns.map((c): ColumnSchema => {
+      const type = columnType(c, numericShare);
+      const base = { name: c.name, type, nullable: c.missing > 0 };
+      if (type === 'numeric') return c.numeric ? { ...base, min: c.numeric.min, max: c.numeric.max } : base;
+      const all = c.categorical && c.categorical.otherCount === 0 && c.categorical.top.length < TOP_CATEGORIES;
+      return all ? { ...base, values: c.categorical!.top.map((t) => t.value).sort() } : base;
+    }),
+  };
+}
+
+export function validateProfile(profile: DatasetProfile, request: ValidationRequest): ValidationOutcome {
+  const p = request.policy;
   const findings: Finding[] = [];
   const error = (check: string, message: string, column?: string) => findings.push({ severity: 'error', check, column, message });
   const warn = (check: string, message: string, column?: string) => findings.push({ severity: 'warning', check, column, message });
-
-  const inferred = inferSchema(raw);
-  // The reference schema wins for the columns it knows: a column must not change type between datasets.
-  const schema: DatasetSchema = {
-    columns: inferred.columns.map((c) => {
-      const ref = request.reference?.columns.find((r) => r.name === c.name);
-      return ref ? { ...c, type: ref.type } : c;
-    }),
+  const droppedFeatures: { column: string; reason: string }[] = [];
+  /** A feature that fails a check: an error, or dropped when the policy says so. */
+  const badFeature = (check: string, column: string, reason: string) => {
+    if (p.badFeature === 'drop') {
+      if (!droppedFeatures.some((d) => d.column === column)) droppedFeatures.push({ column, reason });
+      warn(check, `feature "${column}" is dropped (data.badFeature = "drop"): ${reason}`, column);
+    } else {
+      error(check, `feature "${column}": ${reason}`, column);
+    }
   };
 
-  const duplicates = raw.header.filter((h, i) => raw.header.indexOf(h) !== i);
-  for (const name of new Set(duplicates)) error('duplicate-column', `column ${quote(name)} appears more than once in the header`, name);
-  if (raw.rowCount < thresholds.minRows) {
-    error('row-count', `the dataset has ${raw.rowCount} data rows; at least ${thresholds.minRows} are needed`);
-  }
+  const byName = new Map(profile.columns.map((c) => [c.name, c]));
+  const refColumns = new Map(request.reference?.schema.columns.map((c) => [c.name, c]));
+  const pinned = request.reference?.source === 'file';
+  const types = new Map(profile.columns.map((c) => [c.name, columnType(c, p.numericShare, refColumns.get(c.name))]));
 
   const used = [request.target, ...request.features];
-  const absent = used.filter((name) => columnIndex(raw, name) < 0);
+  const absent = used.filter((name) => !byName.has(name));
   for (const name of absent) {
     const role = name === request.target ? 'target column' : 'feature column';
-    error('missing-column', `${role} "${name}" is not in the file (columns: ${shortList(raw.header)})`, name);
+    error('missing-column', `${role} "${name}" is not in the file (columns: ${shortList(profile.columns.map((c) => c.name))})`, name);
   }
 
-  const profiles: ColumnProfile[] = [];
-  for (const name of used.filter((n) => !absent.includes(n))) {
-    const values = raw.columns[columnIndex(raw, name)];
-    const type = schema.columns.find((c) => c.name === name)!.type;
-    const inferredType = inferred.columns.find((c) => c.name === name)!.type;
-    const missingRows: number[] = [];
-    const notNumbers: { row: number; value: string }[] = [];
-    const distinct = new Set<string>();
-    let sum = 0;
-    let min = Infinity;
-    let max = -Infinity;
-    values.forEach((v, row) => {
-      if (isMissing(v)) return void missingRows.push(row);
-      distinct.add(v.trim());
-      if (type !== 'numeric') return;
-      const x = parseNumber(v);
-      if (x === undefined) return void notNumbers.push({ row, value: v });
-      sum += x;
-      if (x < min) min = x;
-      if (x > max) max = x;
-    });
-    const present = values.length - missingRows.length;
-    const missingRate = values.length ? missingRows.length / values.length : 0;
-    const numericCount = present - notNumbers.length;
-    profiles.push({
-      name,
-      type,
-      missing: missingRows.length,
-      missingRate,
-      distinct: distinct.size,
-      ...(type === 'numeric' && numericCount > 0 ? { min, max, mean: sum / numericCount } : {}),
-    });
-
-    if (request.reference && inferredType !== type && notNumbers.length === present) {
-      error('type-changed', `column "${name}" was ${type} in the model's previous dataset but holds no numbers now (${examples(notNumbers)})`, name);
-    } else if (notNumbers.length > 0) {
-      error(
-        'type-mismatch',
-        `column "${name}": ${notNumbers.length} value(s) are not numbers in a numeric column (${examples(notNumbers)})`,
-        name,
-      );
+  // The target first: its missing rows decide how many rows the rest of the checks are about.
+  let droppedRows = 0;
+  const target = byName.get(request.target);
+  if (target) {
+    const name = request.target;
+    const present = profile.rows - target.missing;
+    if (present === 0 && profile.rows > 0) error('target-missing', `target column "${name}" has no values at all`, name);
+    else if (types.get(name) !== 'numeric' && present > 0) {
+      const examples = target.categorical?.top.map((t) => t.value) ?? [];
+      error('target-type', `target column "${name}" must be numeric for regression; it holds text such as ${quoteList(examples, 3)}`, name);
+    } else if (target.nonNumeric > 0) {
+      error('type-mismatch', `target column "${name}": ${target.nonNumeric} value(s) are not numbers (${examples(target)})`, name);
     }
+    if (target.numeric && target.numeric.huge > 0) {
+      error('magnitude', `target column "${name}": ${target.numeric.huge} value(s) are infinite or beyond ±${MAX_SAFE_MAGNITUDE} and would overflow training`, name);
+    }
+    if (target.missing > 0 && present > 0) {
+      const share = target.missing / profile.rows;
+      const which = `${target.missing} row(s) have no value${rows(target.examples.missingRows, target.missing)}`;
+      if (p.missingTarget === 'error') error('target-missing', `target column "${name}": ${which} (data.missingTarget = "error")`, name);
+      else if (share > p.maxMissingTargetShare) {
+        error('target-missing', `target column "${name}": ${which}, ${percent(share)} of the rows (limit ${percent(p.maxMissingTargetShare)}, data.maxMissingTargetShare)`, name);
+      } else {
+        droppedRows = target.missing;
+        warn('target-missing', `target column "${name}": ${which}; they are dropped (data.missingTarget = "drop")`, name);
+      }
+    }
+    if (target.numeric && target.numeric.count > 1 && target.numeric.min === target.numeric.max) {
+      error('target-constant', `target column "${name}" is constant (${target.numeric.min}): there is nothing to learn`, name);
+    }
+  }
+  const usableRows = profile.rows - droppedRows;
+  if (usableRows < p.minRows) {
+    error('row-count', `the dataset has ${usableRows} usable data row(s); at least ${p.minRows} are needed (data.minRows)`);
+  }
 
-    if (name === request.target) {
-      if (type !== 'numeric') {
-        error('target-type', `target column "${name}" must be numeric for regression; it holds text such as ${quoteList([...distinct], 3)}`, name);
-      }
-      if (missingRows.length > 0) {
-        error('target-missing', `target column "${name}": ${missingRows.length} row(s) have no value (${examples(missingRows.map((row) => ({ row, value: values[row] })))})`, name);
-      }
-      if (type === 'numeric' && numericCount > 1 && min === max) {
-        error('target-constant', `target column "${name}" is constant (${min}): there is nothing to learn`, name);
-      }
+  for (const name of request.features.filter((n) => byName.has(n))) {
+    const c = byName.get(name)!;
+    const type = types.get(name)!;
+    const present = profile.rows - c.missing;
+    const ref = refColumns.get(name);
+    const missingShare = profile.rows ? c.missing / profile.rows : 0;
+
+    if (ref?.type === 'numeric' && !c.numeric && present > 0) {
+      error('type-changed', `column "${name}" is numeric in the model's schema but holds no numbers now (${examples(c)})`, name);
       continue;
     }
-
-    if (missingRate > thresholds.maxMissingRate) {
-      error('missing-rate', `feature "${name}": ${percent(missingRate)} of values are missing (limit ${percent(thresholds.maxMissingRate)})`, name);
-    } else if (missingRate > thresholds.warnMissingRate) {
-      warn('missing-rate', `feature "${name}": ${percent(missingRate)} of values are missing; they will be imputed`, name);
+    if (present === 0 && profile.rows > 0) badFeature('empty-column', name, 'it has no values at all');
+    else if (type === 'numeric' && c.nonNumeric > 0) badFeature('type-mismatch', name, `${c.nonNumeric} value(s) are not numbers in a numeric column (${examples(c)})`);
+    else if (missingShare > p.maxMissingShare) {
+      badFeature('missing-rate', name, `${percent(missingShare)} of values are missing (limit ${percent(p.maxMissingShare)}, data.maxMissingShare)`);
+    } else if (missingShare > p.warnMissingShare) {
+      warn('missing-rate', `feature "${name}": ${percent(missingShare)} of values are missing; they will be imputed`, name);
     }
-    if (present === 0) error('empty-column', `feature "${name}" has no values at all`, name);
-    if (type === 'categorical' && distinct.size > 100 && distinct.size > 0.5 * present) {
-      warn('high-cardinality', `feature "${name}" has ${distinct.size} distinct values in ${present} rows: free text or an identifier?`, name);
+    if (type === 'numeric' && c.numeric && c.numeric.huge > 0) {
+      badFeature('magnitude', name, `${c.numeric.huge} value(s) are infinite or beyond ±${MAX_SAFE_MAGNITUDE} and would overflow training`);
+    }
+    const distinct = c.categorical?.distinct ?? 0;
+    if (type === 'categorical' && distinct > p.maxDistinctCategories && distinct > 0.5 * present) {
+      warn('high-cardinality', `feature "${name}" has about ${distinct} distinct values in ${present} rows: free text or an identifier? (data.maxDistinctCategories)`, name);
+    }
+    const outOfRange = request.checks?.outOfRange[name];
+    if (outOfRange && outOfRange.count > 0 && ref) {
+      const message = `feature "${name}": ${outOfRange.count} value(s) outside the schema's range [${ref.min}, ${ref.max}] (such as ${outOfRange.examples.slice(0, 3).join(', ')})`;
+      if (pinned) error('out-of-range', message, name);
+      else warn('out-of-range', `${message}; the range was inferred from the model's first dataset`, name);
+    }
+    const unseen = request.checks?.unseen[name];
+    if (unseen && unseen.count > 0) {
+      const message = `feature "${name}": ${unseen.count} value(s) in categories the schema does not know (${quoteList(unseen.examples, 5)})`;
+      if (pinned) error('unseen-category', message, name);
+      else warn('unseen-category', `${message}; they are encoded as unknown`, name);
     }
   }
 
-  return { rowCount: raw.rowCount, schema, profiles, findings, passed: !findings.some((f) => f.severity === 'error') };
+  for (const skew of request.skew ?? []) {
+    if (skew.level === 'ok') continue;
+    const message = `feature "${skew.column}" is skewed against the production model's dataset: PSI ${skew.psi.toFixed(3)}, Jensen–Shannon ${skew.jensenShannon.toFixed(3)}`;
+    if (skew.level === 'error') error('skew', message, skew.column);
+    else warn('skew', message, skew.column);
+  }
+
+  const features = request.features.filter((f) => byName.has(f) && !droppedFeatures.some((d) => d.column === f));
+  if (request.features.length > 0 && features.length === 0 && absent.length === 0) error('no-features', 'every feature was dropped: nothing is left to train on');
+  if (features.length > 0 && features.length >= usableRows) {
+    warn('wide-data', `${features.length} features for ${usableRows} rows: features outnumber rows, so the fit leans on regularisation (trainer.params.alpha)`);
+  }
+  const schema: DatasetSchema = {
+    columns: used
+      .filter((n) => byName.has(n) && !droppedFeatures.some((d) => d.column === n))
+      .map((n) => ({ name: n, type: types.get(n)!, nullable: byName.get(n)!.missing > 0 })),
+  };
+  return { findings, schema, features, droppedFeatures, droppedRows, usableRows, passed: !findings.some((f) => f.severity === 'error') };
+}
+
+function examples(c: ColumnProfile): string {
+  const shown = c.examples.nonNumeric.map((e) => `row ${e.row}: ${quote(e.value)}`);
+  return c.nonNumeric > shown.length ? `${shown.join(', ')}, ...` : shown.join(', ');
 }

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { ArtifactRef } from '../artifacts/store';
+import type { DatasetSchema, SchemaSource } from '../domain/schema';
 
 /** What the registry keeps of a model version. */
 export interface ModelVersion {
@@ -92,6 +94,17 @@ function toModelVersion(row: any): ModelVersion {
 }
 
 /** The model registry in PostgreSQL. Every write is idempotent by a natural key, so activities can retry. */
+/** A dataset version as registered: its raw bytes (or manifest of parts) and the forms derived from them. */
+export interface RegisteredDataset extends ArtifactRef {
+  sourceUri: string;
+  format: string;
+  parts: number;
+  rows: number;
+  schema: DatasetSchema;
+  table: ArtifactRef;
+  profile: ArtifactRef;
+}
+
 export class Registry {
   constructor(private readonly pool: pg.Pool) {}
 
@@ -99,30 +112,57 @@ export class Registry {
     await this.pool.query('INSERT INTO models (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [name]);
   }
 
-  async registerDataset(modelName: string, dataset: ArtifactRef, sourceUri: string): Promise<void> {
-    await this.ensureModel(modelName);
-    await this.pool.query(
-      `INSERT INTO dataset_versions (sha256, artifact_uri, source_uri, bytes) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (sha256) DO NOTHING`,
-      [dataset.sha256, dataset.uri, sourceUri, dataset.bytes],
-    );
-    await this.pool.query(
-      `INSERT INTO model_datasets (model_name, dataset_sha256) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
-      [modelName, dataset.sha256],
-    );
+  /**
+   * Registers a dataset version that passed validation for a model, with the forms the model reads:
+   * its typed Parquet file and its profile. Idempotent; a run whose dataset fails validation registers nothing.
+   */
+  async registerDataset(modelName: string, dataset: RegisteredDataset): Promise<void> {
+    await this.transaction(async (client) => {
+      await client.query('INSERT INTO models (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [modelName]);
+      await client.query(
+        `INSERT INTO dataset_versions (sha256, artifact_uri, source_uri, bytes, row_count, schema, format, parts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (sha256) DO UPDATE SET row_count = EXCLUDED.row_count, schema = EXCLUDED.schema, format = EXCLUDED.format, parts = EXCLUDED.parts`,
+        [dataset.sha256, dataset.uri, dataset.sourceUri, dataset.bytes, dataset.rows, JSON.stringify(dataset.schema), dataset.format, dataset.parts],
+      );
+      await client.query(
+        `INSERT INTO model_datasets (model_name, dataset_sha256, table_ref, profile_ref) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (model_name, dataset_sha256) DO UPDATE SET table_ref = EXCLUDED.table_ref, profile_ref = EXCLUDED.profile_ref`,
+        [modelName, dataset.sha256, JSON.stringify(dataset.table), JSON.stringify(dataset.profile)],
+      );
+    });
   }
 
-  async recordDatasetProfile(sha256: string, rowCount: number, schema: unknown): Promise<void> {
-    await this.pool.query('UPDATE dataset_versions SET row_count = $2, schema = $3 WHERE sha256 = $1', [
-      sha256,
-      rowCount,
-      JSON.stringify(schema),
-    ]);
+  /** The forms of a dataset as registered for a model (e.g. the production model's, as the reference for skew). */
+  async datasetForms(modelName: string, sha256: string): Promise<{ table: ArtifactRef; profile: ArtifactRef } | null> {
+    const { rows } = await this.pool.query('SELECT table_ref, profile_ref FROM model_datasets WHERE model_name = $1 AND dataset_sha256 = $2', [modelName, sha256]);
+    return rows[0]?.table_ref && rows[0]?.profile_ref ? { table: rows[0].table_ref, profile: rows[0].profile_ref } : null;
   }
 
-  async datasetSchema(sha256: string): Promise<unknown | null> {
-    const { rows } = await this.pool.query('SELECT schema FROM dataset_versions WHERE sha256 = $1', [sha256]);
-    return rows[0]?.schema ?? null;
+  /** Whether any model registered this dataset (then its stored files must stay). */
+  async isDatasetRegistered(sha256: string): Promise<boolean> {
+    const { rows } = await this.pool.query('SELECT 1 FROM dataset_versions WHERE sha256 = $1', [sha256]);
+    return rows.length > 0;
+  }
+
+  /** The model's newest schema version. */
+  async latestSchema(modelName: string): Promise<{ version: number; source: SchemaSource; schema: DatasetSchema } | null> {
+    const { rows } = await this.pool.query('SELECT version, source, schema FROM model_schemas WHERE model_name = $1 ORDER BY version DESC LIMIT 1', [modelName]);
+    return rows[0] ? { version: rows[0].version, source: rows[0].source, schema: rows[0].schema } : null;
+  }
+
+  /** Records a schema as the model's newest version, unless it already is; returns its version. */
+  async recordSchema(modelName: string, source: SchemaSource, schema: DatasetSchema): Promise<number> {
+    const text = JSON.stringify(schema);
+    const sha256 = createHash('sha256').update(text).digest('hex');
+    return this.transaction(async (client) => {
+      await client.query('INSERT INTO models (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [modelName]);
+      await client.query('SELECT 1 FROM models WHERE name = $1 FOR UPDATE', [modelName]);
+      const { rows } = await client.query('SELECT version, schema_sha256, source FROM model_schemas WHERE model_name = $1 ORDER BY version DESC LIMIT 1', [modelName]);
+      if (rows[0] && rows[0].schema_sha256 === sha256 && rows[0].source === source) return rows[0].version as number;
+      const version = (rows[0]?.version ?? 0) + 1;
+      await client.query('INSERT INTO model_schemas (model_name, version, source, schema, schema_sha256) VALUES ($1, $2, $3, $4, $5)', [modelName, version, source, text, sha256]);
+      return version;
+    });
   }
 
   /** Registers a candidate; the same runKey always returns the same version. */

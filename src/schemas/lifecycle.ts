@@ -65,14 +65,63 @@ export const EvaluationPolicy = z
   })
   .strict();
 
+/** Shares are fractions in [0, 1]. */
+const Share = z.number().min(0).max(1);
+
+/**
+ * How a dataset is read and judged. Every threshold of validation is a setting, with the default that
+ * suits most tabular data (README: "Validation rules and thresholds").
+ */
+export const DataPolicy = z
+  .object({
+    /** `auto` tells CSV, gzip-compressed CSV and Parquet from the bytes. */
+    format: z.enum(['auto', 'csv', 'parquet']).default('auto'),
+    encoding: z.enum(['utf-8', 'latin-1', 'utf-16']).default('utf-8'),
+    /** A JSON or YAML schema file (same rules as datasetUri) pinning types, ranges and categories. */
+    schemaUri: z.string().min(1).max(2048).optional(),
+    /** Rows without a target value: dropped (with a warning) or an error. */
+    missingTarget: z.enum(['drop', 'error']).default('drop'),
+    /** Above this share of rows without a target, even `drop` refuses the dataset. */
+    maxMissingTargetShare: Share.default(0.5),
+    /** A feature that fails a check (too many missing values, text in a numeric column, huge values): the run fails, or goes on without it. */
+    badFeature: z.enum(['error', 'drop']).default('error'),
+    minRows: z.number().int().min(2).max(1_000_000_000).default(10),
+    /** Missing share of a feature above which it fails (or is dropped). */
+    maxMissingShare: Share.default(0.5),
+    /** Missing share of a feature above which the approver is warned. */
+    warnMissingShare: Share.default(0.05),
+    /** A text column counts as numeric when at least this share of its values are numbers (the rest are errors). */
+    numericShare: Share.default(0.95),
+    /** A categorical feature with more distinct values than this (and than half its rows) looks like free text or an id. */
+    maxDistinctCategories: z.number().int().min(1).max(100_000_000).default(100),
+    /** Skew against the production model's dataset: population stability index levels. */
+    skewWarningPsi: z.number().min(0).max(100).default(0.1),
+    /** Off by default: a retraining on shifted data is often the point. Set it to fail runs on heavy skew. */
+    skewErrorPsi: z.number().min(0).max(100).nullable().default(null),
+    /** Jensen–Shannon distance levels (natural log, in [0, 0.833]). */
+    skewWarningJs: z.number().min(0).max(1).default(0.1),
+    skewErrorJs: z.number().min(0).max(1).nullable().default(null),
+  })
+  .strict()
+  .superRefine((policy, ctx) => {
+    if (policy.warnMissingShare > policy.maxMissingShare) {
+      ctx.addIssue({ code: 'custom', path: ['warnMissingShare'], message: `must not exceed maxMissingShare (${policy.maxMissingShare})` });
+    }
+  });
+export type DataPolicy = z.infer<typeof DataPolicy>;
+
 export const LifecycleInput = z
   .object({
     modelName: ModelName,
-    datasetUri: z.string().min(1, 'must name a CSV file: a path or a file:// URI').max(2048, 'must be at most 2048 characters'),
+    datasetUri: z
+      .string()
+      .min(1, 'must name a dataset: a path, a file:// or s3:// URI, or a glob such as s3://bucket/sales/2026-11-*.parquet')
+      .max(2048, 'must be at most 2048 characters'),
     target: ColumnName,
     features: z.array(ColumnName).min(1, 'must list at least one feature column').max(MAX_FEATURES, `must list at most ${MAX_FEATURES} feature columns`),
     trainer: Trainer.prefault({ name: 'ridge' }),
     evaluation: EvaluationPolicy.prefault({}),
+    data: DataPolicy.prefault({}),
     approvers: z.array(Identity).min(1, 'must name at least one approver').max(MAX_APPROVERS, `must name at most ${MAX_APPROVERS} approvers`),
     approvalTimeout: Duration.refine(durationWithin(1000, MAX_DURATION_MS), 'must be at least 1s').default('7d'),
     /** Who asked for this run; set by the API from the caller's token. Cannot approve it (four-eyes). */

@@ -57,8 +57,16 @@ export interface LifecycleStatus {
   approvalsRequired: number | null;
   approvedBy: string[];
   approvalDeadline: string | null;
-  dataset: { sha256: string; uri: string; sourceUri: string; rowCount?: number } | null;
-  validation: { warnings: string[]; reportUri: string } | null;
+  dataset: { sha256: string; uri: string; sourceUri: string; rowCount?: number; format?: string; parts?: number; tableUri?: string } | null;
+  validation: {
+    warnings: string[];
+    reportUri: string;
+    /** The report as a page for the approver: a signed link through the API (REPORT_LINK_TTL). */
+    reportUrl?: string;
+    usableRows?: number;
+    /** Features left out by data.badFeature = "drop". */
+    droppedFeatures?: string[];
+  } | null;
   candidate: { version: number; artifactUri: string; sha256: string; trainingMetrics: RegressionMetrics } | null;
   evaluation: Evaluation | null;
   decisions: ReviewedDecision[];

@@ -69,23 +69,31 @@ async function lifecycle(input: LifecycleInput, run: ReturnType<typeof trackStat
   Object.assign(run.status, requester);
 
   run.enter('ingest');
-  const dataset = await ingestDataset({ modelName: input.modelName, sourceUri: input.datasetUri });
-  run.status.dataset = { sha256: dataset.sha256, uri: dataset.uri, sourceUri: dataset.sourceUri };
+  const { format, encoding, schemaUri } = input.data;
+  const dataset = await ingestDataset({ modelName: input.modelName, sourceUri: input.datasetUri, format, encoding, schemaUri });
+  run.status.dataset = { sha256: dataset.sha256, uri: dataset.uri, sourceUri: dataset.sourceUri, rowCount: dataset.rows, format: dataset.format, parts: dataset.parts, tableUri: dataset.table?.uri };
 
   run.enter('validate');
-  const validation = await validateDataset({ modelName: input.modelName, dataset, target: input.target, features: input.features });
+  const validation = await validateDataset({ modelName: input.modelName, dataset, target: input.target, features: input.features, policy: input.data });
   run.status.dataset.rowCount = validation.rowCount;
-  run.status.validation = { warnings: validation.warnings, reportUri: validation.report.uri };
+  const features = validation.features ?? input.features;
+  run.status.validation = {
+    warnings: validation.warnings,
+    reportUri: validation.report.uri,
+    reportUrl: validation.reportUrl,
+    usableRows: validation.usableRows,
+    droppedFeatures: input.features.filter((f) => !features.includes(f)),
+  };
 
   run.enter('train');
-  const common = { modelName: input.modelName, dataset, schema: validation.schema, target: input.target, features: input.features };
+  const common = { modelName: input.modelName, dataset, schema: validation.schema, target: input.target, features };
   const candidate = await trainModel({ ...common, trainer: input.trainer, split: input.evaluation, requestedBy: input.requestedBy });
   run.status.candidate = { version: candidate.version, artifactUri: candidate.artifact.uri, sha256: candidate.artifact.sha256, trainingMetrics: candidate.trainingMetrics };
 
   run.enter('evaluate');
   const evaluation = await evaluateCandidate({ ...common, candidate, policy: input.evaluation });
   run.status.evaluation = evaluation;
-  upsertMemo({ evaluation: summarise(evaluation), version: candidate.version, warnings: validation.warnings });
+  upsertMemo({ evaluation: summarise(evaluation), version: candidate.version, warnings: validation.warnings, report: run.status.validation.reportUrl ?? null });
   if (!evaluation.gate.blessed) {
     await recordOutcome({ versionId: candidate.versionId, status: 'not-blessed' });
     return desk.finish(run.finish('not-blessed', candidate.version, []));

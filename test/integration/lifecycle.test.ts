@@ -115,14 +115,14 @@ describe('modelLifecycle on the real Temporal server and PostgreSQL', () => {
     const failure = await failureOf(handle.result());
     expect(failure.type).toBe('DatasetInvalid');
     expect(failure.nonRetryable).toBe(true);
-    expect(failure.message).toContain('column "mileage_km": 2 value(s) are not numbers');
+    expect(failure.message).toContain('feature "mileage_km": 2 value(s) are not numbers');
     expect(failure.message).toContain('row 17: "12k"');
     expect(failure.message).toContain('row 204: "unknown km"');
     expect(await h.registry.listVersions(model)).toEqual([]);
     // The run's own status says it failed, where and why (it once still said stage validate, outcome null).
     const status = await waitForStatus(handle, () => true);
     expect(status).toMatchObject({ stage: 'validate', outcome: 'failed', failure: { stage: 'validate', type: 'DatasetInvalid' } });
-    expect(status.failure!.message).toContain('column "mileage_km": 2 value(s) are not numbers');
+    expect(status.failure!.message).toContain('feature "mileage_km": 2 value(s) are not numbers');
     expect((await handle.describe()).memo).toMatchObject({ outcome: 'failed', failure: { type: 'DatasetInvalid' } });
   });
 

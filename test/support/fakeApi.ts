@@ -1,5 +1,8 @@
+import os from 'node:os';
+import path from 'node:path';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { buildApi, type ApiDeps } from '../../src/api/server';
+import { LocalArtifactStore } from '../../src/artifacts/store';
 import { Authenticator } from '../../src/auth/apiTokens';
 import { createLogger } from '../../src/logger';
 import type { Predictor } from '../../src/serving/predictor';
@@ -61,6 +64,7 @@ export async function fakeApi(options: { runs?: Record<string, FakeRun>; predict
     predictor,
     authenticator: new Authenticator(TEST_TOKENS),
     approvalSecret: 'unit-test-approval-secret-0123456789',
+    store: new LocalArtifactStore(path.join(os.tmpdir(), 'lifecycle-fake-api-store')),
     log: createLogger('silent'),
     ...options.deps,
   });

@@ -1,0 +1,210 @@
+// The typed columnar form of a dataset version: the raw file(s) parsed once, into one Parquet file whose
+// columns are DOUBLE (every present value is a number) or VARCHAR (trimmed text), with missing values as
+// NULL. Training, evaluation, profiling and validation read it; nothing parses the raw file again.
+import { createReadStream } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { parse } from 'csv-parse';
+import { CsvFormatError, scanCsv } from './csv';
+import { ident, literal, literalList, queryRows } from './duckdb';
+import type { ReadableFormat } from './format';
+
+export class DatasetFormatError extends Error {
+  override name = 'DatasetFormatError';
+}
+
+export type Encoding = 'utf-8' | 'latin-1' | 'utf-16';
+
+export interface ColumnarOptions {
+  format: ReadableFormat;
+  encoding: Encoding;
+  /** Columns the model's schema pins as categorical: kept as text even when every value is a number (zip codes). */
+  keepAsText: readonly string[];
+}
+
+export interface ColumnarDataset {
+  rows: number;
+  /** How each column is stored, and whether a text column holds any numbers (then it is profiled as numbers too). */
+  columns: { name: string; storedAs: 'numeric' | 'text'; hasNumbers: boolean }[];
+  /** The CSV delimiter found, when it is not a comma (reported so that a surprise is visible). */
+  delimiter: string | null;
+}
+
+/** Spellings of "no value" in users' files, compared trimmed and case-insensitively. */
+export const MISSING_TOKENS = ['', 'na', 'n/a', 'nan', 'null', 'none', '?'] as const;
+const DELIMITERS = [',', ';', '\t', '|'];
+const READABLE = 'readable formats are CSV, gzip-compressed CSV and Parquet';
+
+/** The spellings as CSV cells usually have them: DuckDB turns these into NULL while parsing, at no cost. */
+const CSV_NULLS = [...new Set(MISSING_TOKENS.flatMap((t) => [t, t.toUpperCase(), t.charAt(0).toUpperCase() + t.slice(1)])), 'NaN', 'N/a'];
+/**
+ * SQL: the value is missing. Long values cannot be a token, which spares trimming most of them. list_contains,
+ * not IN: DuckDB (1.5) turns an IN list of five or more constants into a join, which loses the rows' file order.
+ */
+const missing = (v: string) => `(${v} IS NULL OR (length(${v}) < 16 AND list_contains(${literalList(MISSING_TOKENS)}, lower(trim(${v})))))`;
+/** SQL: the value as a number (surrounding spaces allowed), NULL when it is not one. */
+export const asNumber = (v: string) => `TRY_CAST(${v} AS DOUBLE)`;
+
+function csvReader(files: readonly string[], options: ColumnarOptions, delimiter: string, header: string[]): string {
+  // Nothing is guessed: the header is ours (read below), every column is text, the dialect is RFC 4180.
+  const columns = `{${header.map((name) => `${literal(name)}: 'VARCHAR'`).join(', ')}}`;
+  const settings = [
+    'auto_detect = false',
+    'header = true',
+    `columns = ${columns}`,
+    `delim = ${literal(delimiter)}`,
+    `quote = '"'`,
+    `escape = '"'`,
+    `encoding = ${literal(options.encoding)}`,
+    `compression = ${options.format === 'csv-gzip' ? "'gzip'" : "'none'"}`,
+    'strict_mode = true',
+    'null_padding = false',
+    `nullstr = ${literalList(CSV_NULLS)}`,
+  ];
+  return `read_csv(${literalList(files)}, ${settings.join(', ')})`;
+}
+
+/** The header row as written (DuckDB renames duplicate and blank names; users must hear about them). */
+async function readHeader(file: string, options: ColumnarOptions, delimiter: string): Promise<string[]> {
+  const raw = createReadStream(file);
+  const text = options.format === 'csv-gzip' ? raw.pipe(createGunzip()) : raw;
+  const parser = parse({ bom: true, delimiter, to_line: 1, relax_quotes: true, encoding: options.encoding === 'latin-1' ? 'latin1' : options.encoding === 'utf-16' ? 'utf16le' : 'utf8' });
+  try {
+    for await (const record of text.pipe(parser) as AsyncIterable<string[]>) return record.map((h) => h.trim());
+  } finally {
+    raw.destroy();
+  }
+  throw new DatasetFormatError('the file is empty: a header row is expected');
+}
+
+/** The delimiter of the header line: the usual one it holds most of, outside quotes; a comma when it has none. */
+export function headerDelimiter(firstLine: string): string {
+  const unquoted = firstLine.replace(/"[^"]*"/g, '');
+  const counts = DELIMITERS.map((d) => unquoted.split(d).length - 1);
+  const best = Math.max(...counts);
+  return best === 0 ? ',' : DELIMITERS[counts.indexOf(best)];
+}
+
+/** The file's first line, decoded (at most 1 MiB of it). */
+async function firstLine(file: string, options: ColumnarOptions): Promise<string> {
+  const raw = createReadStream(file, { end: options.format === 'csv-gzip' ? undefined : 2 ** 20 - 1 });
+  const text = options.format === 'csv-gzip' ? raw.pipe(createGunzip()) : raw;
+  let head = '';
+  try {
+    for await (const chunk of text) {
+      head += Buffer.from(chunk as Buffer).toString(options.encoding === 'latin-1' ? 'latin1' : options.encoding === 'utf-16' ? 'utf16le' : 'utf8');
+      if (head.includes('\n') || head.length >= 2 ** 20) break;
+    }
+  } finally {
+    raw.destroy();
+  }
+  return head.split(/\r?\n/)[0].replace(/^\uFEFF/, '');
+}
+
+function checkHeader(header: string[]): void {
+  const blank = header.findIndex((h) => h === '');
+  if (blank >= 0) throw new DatasetFormatError(`header column ${blank + 1} has no name`);
+  const seen = new Set<string>();
+  for (const name of header) {
+    if (seen.has(name)) throw new DatasetFormatError(`column ${JSON.stringify(name.slice(0, 40))} appears more than once in the header`);
+    seen.add(name);
+  }
+}
+
+/** Our own words for a file DuckDB refused; its messages quote the file's content, which may be secret. */
+async function explainCsvFailure(err: unknown, file: string, options: ColumnarOptions, delimiter: string): Promise<DatasetFormatError> {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/invalid unicode/i.test(message)) {
+    const line = /CSV Error on Line: (\d+)/.exec(message)?.[1];
+    return new DatasetFormatError(
+      `the file is not valid ${options.encoding.toUpperCase()} text${line ? ` (line ${line})` : ''}${options.encoding === 'utf-8' ? ': save it as UTF-8, or set data.encoding to "latin-1" (or "utf-16") for files in that encoding' : ''}`,
+    );
+  }
+  const raw = createReadStream(file);
+  try {
+    await scanCsv(options.format === 'csv-gzip' ? raw.pipe(createGunzip()) : raw, { delimiter });
+  } catch (scanned) {
+    if (scanned instanceof CsvFormatError) return new DatasetFormatError(scanned.message);
+    if ((scanned as NodeJS.ErrnoException).code === 'Z_DATA_ERROR' || /incorrect header check|unexpected end of file/i.test(String(scanned))) {
+      return new DatasetFormatError('the gzip stream is corrupt or truncated: upload the file again');
+    }
+  }
+  return new DatasetFormatError(`malformed CSV: the file cannot be parsed as CSV with delimiter ${JSON.stringify(delimiter)} (${READABLE})`);
+}
+
+/**
+ * Parses the raw parts (same header, in order) into one typed Parquet file at `out`.
+ * Two passes over CSV: one decides each column's type, one writes it; Parquet input is read by column.
+ */
+export async function buildColumnar(db: DuckDBConnection, files: readonly string[], out: string, options: ColumnarOptions): Promise<ColumnarDataset> {
+  let source: string;
+  let names: string[];
+  let textual: Set<string>;
+  let delimiter: string | null = null;
+  if (options.format === 'parquet') {
+    source = `read_parquet(${literalList(files)})`;
+    const described = await queryRows(db, `DESCRIBE SELECT * FROM ${source}`).catch(() => {
+      throw new DatasetFormatError('the Parquet file is corrupt or truncated, or its parts do not share one schema: upload it again');
+    });
+    names = described.map((c) => String(c.column_name));
+    checkHeader(names);
+    const numericTypes = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL.*)$/;
+    textual = new Set(described.filter((c) => !numericTypes.test(String(c.column_type))).map((c) => String(c.column_name)));
+    // Text of other types (dates, booleans, lists) is compared as text, like a CSV's.
+    source = `(SELECT ${names.map((n) => (textual.has(n) ? `CAST(${ident(n)} AS VARCHAR) AS ${ident(n)}` : ident(n))).join(', ')} FROM ${source})`;
+  } else {
+    delimiter = headerDelimiter(await firstLine(files[0], options));
+    names = await readHeader(files[0], options, delimiter);
+    checkHeader(names);
+    // Parts of one dataset share its header: DuckDB would read a part with other columns under the first part's names.
+    for (const [i, file] of files.entries()) {
+      if (i > 0 && JSON.stringify(await readHeader(file, options, delimiter)) !== JSON.stringify(names)) {
+        throw new DatasetFormatError(`part ${i + 1} of the dataset has a different header from part 1: every part must have the same columns in the same order`);
+      }
+    }
+    source = csvReader(files, options, delimiter, names);
+    textual = new Set(names);
+  }
+
+  // Pass 1: which text columns hold only numbers (and so are stored as DOUBLE).
+  const candidates = names.filter((n) => textual.has(n) && !options.keepAsText.includes(n));
+  // In a CSV the usual spellings of "missing" are NULL already; Parquet text gets the full (slower) check.
+  const present = (v: string) => (options.format === 'parquet' ? `CASE WHEN ${missing(v)} THEN NULL ELSE ${v} END` : v);
+  const typing = async () => {
+    if (candidates.length === 0) return (await queryRows(db, `SELECT count(*) AS rows FROM ${source}`))[0];
+    const counts = candidates.map((n, i) => `count(${present(ident(n))}) AS p${i}, count(${asNumber(present(ident(n)))}) AS n${i}`);
+    return (await queryRows(db, `SELECT count(*) AS rows, ${counts.join(', ')} FROM ${source}`))[0];
+  };
+  let typed: Record<string, unknown>;
+  try {
+    typed = await typing();
+  } catch (err) {
+    if (options.format === 'parquet') throw new DatasetFormatError('the Parquet file cannot be read: it is corrupt or truncated');
+    throw await explainCsvFailure(err, files[0], options, delimiter ?? ',');
+  }
+  const numeric = new Set(names.filter((n) => !textual.has(n)));
+  const withNumbers = new Set<string>();
+  candidates.forEach((n, i) => {
+    if (Number(typed[`n${i}`]) > 0) withNumbers.add(n);
+    if (Number(typed[`p${i}`]) > 0 && typed[`p${i}`] === typed[`n${i}`]) numeric.add(n);
+  });
+
+  // Pass 2: the typed file. Text is trimmed and missing spellings become NULL.
+  const select = names.map((n) => {
+    const v = ident(n);
+    if (!textual.has(n)) return `CAST(${v} AS DOUBLE) AS ${v}`;
+    if (numeric.has(n)) return `${asNumber(present(v))} AS ${v}`;
+    return `CASE WHEN ${missing(v)} THEN NULL ELSE trim(${v}) END AS ${v}`;
+  });
+  try {
+    await db.run(`COPY (SELECT ${select.join(', ')} FROM ${source}) TO ${literal(out)} (FORMAT parquet, COMPRESSION zstd)`);
+  } catch (err) {
+    if (options.format === 'parquet') throw new DatasetFormatError('the Parquet file cannot be read: it is corrupt or truncated');
+    throw await explainCsvFailure(err, files[0], options, delimiter ?? ',');
+  }
+  return {
+    rows: Number(typed.rows),
+    columns: names.map((name) => ({ name, storedAs: numeric.has(name) ? 'numeric' : 'text', hasNumbers: numeric.has(name) || withNumbers.has(name) })),
+    delimiter: delimiter === ',' ? null : delimiter,
+  };
+}
