@@ -34,7 +34,7 @@ const configKeys = new Set(Object.keys(ConfigSchema.shape));
  * Variables the app services take from .env that are not app variables themselves: the registry's
  * database password (interpolated into DATABASE_URL) and the host directory of datasets (a mount).
  */
-const COMPOSE_LEVEL = new Set(['LIFECYCLE_DB_PASSWORD', 'DATASETS_DIR']);
+const COMPOSE_LEVEL = new Set(['LIFECYCLE_DB_PASSWORD', 'DATASETS_DIR', 'LIFECYCLE_S3_ACCESS_KEY_ID', 'LIFECYCLE_S3_SECRET_ACCESS_KEY']);
 // ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?message}, ${VAR?message}; `$${` is an escaped literal.
 const SUBSTITUTION = /(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}/g;
 
@@ -160,7 +160,7 @@ describe('docker-compose.yml', () => {
     expect(used.length).toBeGreaterThan(0);
     expect(used.filter((s) => !documented.has(s.name)).map((s) => s.name)).toEqual([]);
     // Secrets are required (`:?`), never given a default that would be committed in the file.
-    for (const secret of ['POSTGRES_PASSWORD', 'TEMPORAL_DB_PASSWORD', 'LIFECYCLE_DB_PASSWORD', 'APPROVAL_SECRET', 'API_TOKENS', 'MINIO_ROOT_PASSWORD']) {
+    for (const secret of ['POSTGRES_PASSWORD', 'TEMPORAL_DB_PASSWORD', 'LIFECYCLE_DB_PASSWORD', 'APPROVAL_SECRET', 'API_TOKENS', 'MINIO_ROOT_PASSWORD', 'LIFECYCLE_S3_SECRET_ACCESS_KEY']) {
       const uses = used.filter((s) => s.name === secret);
       expect(uses.length, secret).toBeGreaterThan(0);
       for (const use of uses) expect(use.op, secret).toBe(':?');
@@ -199,9 +199,9 @@ describe('the compose checks themselves', () => {
 
   it('catches a variable the app does not read', () => {
     const c = mutate((c) => {
-      (c.services.worker.environment as Env).S3_ENDPOINT = 'http://minio:9000';
+      (c.services.worker.environment as Env).S3_BUCKET = 'lifecycle';
     });
-    expect(configProblems(c, envExampleText)).toEqual([expect.stringContaining('worker: S3_ENDPOINT is not a variable the app reads')]);
+    expect(configProblems(c, envExampleText)).toEqual([expect.stringContaining('worker: S3_BUCKET is not a variable the app reads')]);
   });
 
   it('catches an undocumented substitution and a value ConfigSchema rejects', () => {
