@@ -201,6 +201,8 @@ export async function startApi(ctx: AppContext, options: ApiOptions = {}): Promi
   const readiness: Record<string, DependencyCheck> = {
     temporal: supervisedCheck('temporal', temporalCheck(temporal)),
     postgres: supervisedCheck('postgres', () => pool.query('select 1')),
+    // Reading an absent named object exercises the store's reachability and credentials (S3) or its directory.
+    'artifact store': async () => void (await store.getNamed('readiness-probe')),
   };
   if (options.worker) {
     const worker = options.worker;

@@ -1,3 +1,4 @@
+import { pathToFileURL } from 'node:url';
 import { shellQuote } from './api/temporalCommands';
 import { loadSecrets, startApi, startWorker } from './app';
 import { loadConfig } from './config';
@@ -72,6 +73,7 @@ process.stdout.write(
     ...(pg?.relocated ? [`                binaries: ${pg.installDir}  (as root it runs as user postgres: what that user cannot reach in the clone is kept under ${ROOT_STATE_DIR})`] : []),
     ctx.secrets.file ? `  API tokens    ${ctx.secrets.file} (local-engineer, local-approver, local-admin)` : '  API tokens    from API_TOKENS',
     `  Data          ${config.dataDir}`,
+    `  Artifacts     ${config.ARTIFACT_STORE ?? pathToFileURL(config.artifactDir).href}`,
     '  Try it:       npm run demo   (in another terminal)',
     `  Stop:         Ctrl-C, or kill -INT / -TERM the npm start process (or this one, pid ${process.pid})`,
     '',
