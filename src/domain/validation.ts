@@ -51,7 +51,7 @@ export function columnType(column: ColumnProfile, numericShare: number, referenc
 
 /**
  * The schema inferred from a profile: types, nullability, the observed range, and the categories when
- * all of them fit in the profile (a column with more is left without a domain).
+ * all of them fit in the profile (a column with more, or with none, is left without a domain).
  */
 export function inferSchema(profile: DatasetProfile, numericShare: number): DatasetSchema {
   return {
@@ -59,7 +59,7 @@ export function inferSchema(profile: DatasetProfile, numericShare: number): Data
       const type = columnType(c, numericShare);
       const base = { name: c.name, type, nullable: c.missing > 0 };
       if (type === 'numeric') return c.numeric ? { ...base, min: c.numeric.min, max: c.numeric.max } : base;
-      const all = c.categorical && c.categorical.otherCount === 0 && c.categorical.top.length < TOP_CATEGORIES;
+      const all = c.categorical && c.categorical.otherCount === 0 && c.categorical.top.length > 0 && c.categorical.top.length < TOP_CATEGORIES;
       return all ? { ...base, values: c.categorical!.top.map((t) => t.value).sort() } : base;
     }),
   };
