@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseTokenSpec } from '../../src/auth/apiTokens';
 import { LocalArtifactStore } from '../../src/artifacts/store';
 import { loadConfig } from '../../src/config';
-import { readCsv } from '../../src/data/csv';
+import { scanCsv } from '../../src/data/csv';
 import { decideGate } from '../../src/domain/gate';
 import { DecisionSignal, formatZodError } from '../../src/schemas/lifecycle';
 
@@ -16,7 +16,7 @@ describe('fixed in review', () => {
     const store = new LocalArtifactStore(root);
     const ref = await store.putBytes('a,b\n1,2\n', 'datasets', 'csv');
     await fs.rm(store.localPath(ref));
-    await expect(readCsv(store.readStream(ref))).rejects.toThrow(/ENOENT/);
+    await expect(scanCsv(store.readStream(ref))).rejects.toThrow(/ENOENT/);
     await fs.rm(root, { recursive: true, force: true });
   });
 
