@@ -1,20 +1,26 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createPool } from '../../src/registry/db';
-import { Registry, type NewModelVersion } from '../../src/registry/registry';
+import { Registry, type NewModelVersion, type RegisteredDataset } from '../../src/registry/registry';
 
 const pool = createPool(inject('databaseUrl'));
 const registry = new Registry(pool);
 afterAll(() => pool.end());
 
 const sha = (c: string) => c.repeat(64);
+const dataset = (sha256: string): RegisteredDataset => ({
+  uri: 'file:///tmp/d.csv', sha256, bytes: 10, sourceUri: '/tmp/d.csv', format: 'csv', parts: 1, rows: 3,
+  schema: { columns: [{ name: 'x', type: 'numeric', nullable: false }] },
+  table: { uri: 'file:///tmp/d.parquet', sha256: sha('d'), bytes: 20 },
+  profile: { uri: 'file:///tmp/p.json', sha256: sha('e'), bytes: 30 },
+});
 async function candidate(modelName: string, runKey: string): Promise<NewModelVersion> {
-  const dataset = { uri: 'file:///tmp/d.csv', sha256: sha(runKey.at(-1) === '1' ? 'a' : 'b'), bytes: 10 };
-  await registry.registerDataset(modelName, dataset, '/tmp/d.csv');
+  const { sha256 } = dataset(sha(runKey.at(-1) === '1' ? 'a' : 'b'));
+  await registry.registerDataset(modelName, dataset(sha256));
   return {
     modelName, runKey, trainer: 'ridge', params: { alpha: 1 }, trainingMetrics: { rmse: 1 },
     signature: { inputs: [{ name: 'x', kind: 'numeric' }], output: 'prediction' },
-    artifact: { uri: 'file:///tmp/m.onnx', sha256: sha('c'), bytes: 5 }, datasetSha256: dataset.sha256,
+    artifact: { uri: 'file:///tmp/m.onnx', sha256: sha('c'), bytes: 5 }, datasetSha256: sha256,
     workflowId: runKey, runId: 'r', createdBy: 'eve',
   };
 }
@@ -28,6 +34,23 @@ describe('registry writes on real PostgreSQL are idempotent', () => {
     expect(again.id).toBe(first.id);
     const [a, b] = await Promise.all([registry.registerModelVersion(await candidate(model, 'run-2')), registry.registerModelVersion(await candidate(model, 'run-3'))]);
     expect([first.version, a.version, b.version].sort()).toEqual([1, 2, 3]);
+  });
+
+  it('a dataset registered twice is registered once, with its forms; a schema recorded twice is one version', async () => {
+    const model = `reg-${randomUUID().slice(0, 8)}`;
+    const sha256 = createHash('sha256').update(model).digest('hex');
+    await registry.registerDataset(model, dataset(sha256));
+    await registry.registerDataset(model, dataset(sha256));
+    expect(await registry.isDatasetRegistered(sha256)).toBe(true);
+    expect(await registry.datasetForms(model, sha256)).toEqual({ table: dataset(sha256).table, profile: dataset(sha256).profile });
+    const { rows } = await pool.query('SELECT count(*)::int AS n FROM model_datasets WHERE model_name = $1', [model]);
+    expect(rows[0].n).toBe(1);
+
+    const schema = dataset(sha256).schema;
+    expect(await registry.recordSchema(model, 'inferred', schema)).toBe(1);
+    expect(await registry.recordSchema(model, 'inferred', schema)).toBe(1);
+    expect(await registry.recordSchema(model, 'file', schema)).toBe(2);
+    expect(await registry.latestSchema(model)).toEqual({ version: 2, source: 'file', schema });
   });
 
   it('a repeated alias move changes nothing and keeps one history row', async () => {

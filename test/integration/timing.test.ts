@@ -24,10 +24,13 @@ const stubs: Partial<LifecycleActivities> = {
     return { requesterVerified: true, approvalsRequired: 1 };
   },
   async ingestDataset() {
-    return { ...ref, sourceUri: '/stub.csv' };
+    return { ...ref, sourceUri: '/stub.csv', format: 'csv', parts: 1, rows: 100, table: ref, profile: ref, delimiter: null };
   },
   async validateDataset() {
-    return { rowCount: 100, schema: { columns: [] }, warnings: [], report: ref };
+    return {
+      rowCount: 100, usableRows: 100, schema: { columns: [] }, features: ['x'], warnings: [],
+      report: ref, reportHtml: ref, reportUrl: 'http://127.0.0.1:3000/reports/view?stub',
+    };
   },
   async trainModel() {
     return { versionId: 1, version: 1, artifact: ref, signature: { inputs: [], output: 'price' } as never, trainingMetrics: metrics };

@@ -7,12 +7,14 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ActivityDeps } from '../../src/activities';
+import { dataActivities, type DatasetVersion, type ValidationSummary } from '../../src/activities/data';
 import { trainingActivities, type CandidateModel, type TrainInput } from '../../src/activities/training';
 import { LocalArtifactStore } from '../../src/artifacts/store';
 import { ComputePool } from '../../src/compute/pool';
 import { usedCarsCsv, USED_CAR_FEATURES, USED_CAR_TARGET } from '../../src/demo/usedCars';
 import { createPool } from '../../src/registry/db';
 import { Registry } from '../../src/registry/registry';
+import { DataPolicy } from '../../src/schemas/lifecycle';
 
 /**
  * The issue's lost run: PostgreSQL down while training, every retry trained again from scratch. Here the
@@ -41,22 +43,40 @@ const deps = (registry: Registry): ActivityDeps => ({
   store,
   registry,
   compute,
-  ingest: { roots: [dataDir], protectedDirs: [] },
+  ingest: { roots: [path.join(dataDir, 'datasets')], protectedDirs: [] },
   approvalSecret: 'unused-here-0123456789abcdef0123456789',
+  engine: { spillDir: path.join(dataDir, 'scratch', 'duckdb') },
+  scratchDir: path.join(dataDir, 'scratch'),
+  reportLinks: { secret: 'unused-here-0123456789abcdef0123456789', baseUrl: 'http://127.0.0.1:3000', ttlMs: 60_000 },
 });
 
 describe('trainModel retried after the registry failed', () => {
   it('registers the model trained by the failed attempt, and trains only once', async () => {
     const modelName = `resume-${randomUUID().slice(0, 8)}`;
-    const dataset = await store.putBytes(usedCarsCsv(3000, 41), 'datasets', 'csv');
-    await new Registry(livePool).registerDataset(modelName, dataset, 'used-cars.csv');
-    const { report } = await compute.run('validate', { storeRoot: store.root, dataset, target: USED_CAR_TARGET, features: USED_CAR_FEATURES, reference: null });
+    // The dataset as the lifecycle hands it to training: ingested (its typed Parquet form) and validated (registered, with its schema).
+    const file = path.join(dataDir, 'datasets', 'used-cars.csv');
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(file, usedCarsCsv(3000, 41));
+    const run = { workflowId: `resume-data-${randomUUID().slice(0, 8)}`, runId: randomUUID() };
+    const data = dataActivities(deps(new Registry(livePool)));
+    const dataset = (await new MockActivityEnvironment({ workflowExecution: run, activityId: '1', activityType: 'ingestDataset' }, quiet).run(data.ingestDataset, {
+      modelName,
+      sourceUri: file,
+    })) as DatasetVersion;
+    const validation = (await new MockActivityEnvironment({ workflowExecution: run, activityId: '2', activityType: 'validateDataset' }, quiet).run(data.validateDataset, {
+      modelName,
+      dataset,
+      target: USED_CAR_TARGET,
+      features: USED_CAR_FEATURES,
+      policy: DataPolicy.parse({}),
+    })) as ValidationSummary;
+    expect(dataset.table.uri).toMatch(/\.parquet$/);
     const input: TrainInput = {
       modelName,
       dataset,
-      schema: report.schema,
+      schema: validation.schema,
       target: USED_CAR_TARGET,
-      features: USED_CAR_FEATURES,
+      features: validation.features,
       trainer: { name: 'ridge', params: { alpha: 1, maxCategories: 50, minCategoryCount: 1 } },
       split: { seed: 42, holdoutFraction: 0.2 },
       requestedBy: 'eve',
