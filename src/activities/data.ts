@@ -1,12 +1,10 @@
-import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { log } from '@temporalio/activity';
-import type { ArtifactRef } from '../artifacts/store';
+import { writeHashed, type ArtifactRef } from '../artifacts/store';
 import { alignedCounts, schemaViolations } from '../data/checks';
-import { buildColumnar, DatasetFormatError, type ColumnarDataset, type Encoding } from '../data/columnar';
+import { buildColumnar, DatasetFormatError, EngineMemoryError, engineError, type ColumnarDataset, type Encoding } from '../data/columnar';
 import { withDuckDB } from '../data/duckdb';
 import { sniffFormat, type ReadableFormat } from '../data/format';
 import { profileColumnar } from '../data/profiler';
@@ -20,6 +18,7 @@ import { reportLink } from '../reports/links';
 import { renderValidationReport } from '../reports/validationReportHtml';
 import { parseSchemaFile, SchemaFileError } from '../schemas/datasetSchema';
 import type { DataPolicy } from '../schemas/lifecycle';
+import { currentRun } from './context';
 import type { ActivityDeps } from './deps';
 import { FailureType, nonRetryable } from './failures';
 import { Checkpoints, heartbeating } from './progress';
@@ -36,6 +35,8 @@ export interface DatasetVersion extends ArtifactRef {
   profile: ArtifactRef;
   /** The CSV delimiter, when it is not a comma. */
   delimiter: string | null;
+  /** The hash of the raw bytes (of the parts' hashes, for several): the key of the run's lease on the stored files. */
+  leaseKey?: string;
 }
 
 export interface ValidationSummary {
@@ -66,13 +67,13 @@ function sourceFailure(err: unknown): unknown {
   return err;
 }
 
-/** Copies one part into a local file (the store hashes it when it is stored). */
-async function download(part: SourcePart, file: string): Promise<void> {
-  await pipeline(await part.open(), createWriteStream(file, { flags: 'wx', mode: 0o600 }));
+/** Copies one part into a local file; returns the sha256 of its bytes. */
+async function download(part: SourcePart, file: string): Promise<string> {
+  return (await writeHashed(await part.open(), file)).sha256;
 }
 
 /** The format of a local file from its first and last bytes, or a clear refusal. */
-async function formatOf(file: string, declared: DataPolicy['format']): Promise<ReadableFormat> {
+async function formatOf(file: string, declared: DataPolicy['format']): Promise<{ format: ReadableFormat; utf16: boolean }> {
   const handle = await fs.open(file);
   try {
     const { size } = await handle.stat();
@@ -84,7 +85,7 @@ async function formatOf(file: string, declared: DataPolicy['format']): Promise<R
     if ('refused' in sniffed) throw new DatasetFormatError(sniffed.refused);
     const family = sniffed.format === 'parquet' ? 'parquet' : 'csv';
     if (declared !== 'auto' && declared !== family) throw new DatasetFormatError(`data.format says ${declared} but the file is ${family === 'csv' ? (sniffed.format === 'csv-gzip' ? 'gzip-compressed CSV' : 'CSV text') : 'Parquet'}`);
-    return sniffed.format;
+    return { format: sniffed.format, utf16: sniffed.utf16 === true };
   } finally {
     await handle.close();
   }
@@ -184,6 +185,7 @@ export function dataActivities(deps: ActivityDeps) {
       if (!reference) await deps.registry.recordSchema(input.modelName, 'inferred', inferSchema(profile, policy.numericShare));
       else if (reference.source === 'file') await deps.registry.recordSchema(input.modelName, 'file', reference.schema);
       await deps.registry.registerDataset(input.modelName, { ...input.dataset, schema: outcome.schema });
+      await deps.registry.releaseDataset(input.dataset.leaseKey ?? input.dataset.sha256, runKey(), input.dataset.sha256);
       const warnings = outcome.findings.filter((f) => f.severity === 'warning').map((f) => f.message);
       log.info('dataset validated', { rows: profile.rows, usableRows: outcome.usableRows, warnings: warnings.length, dropped: outcome.droppedFeatures.length });
       return {
@@ -205,18 +207,23 @@ export function dataActivities(deps: ActivityDeps) {
     await fs.mkdir(work, { recursive: true, mode: 0o700 });
     try {
       const files = parts.map((_, i) => path.join(work, `part-${i}`));
-      for (const [i, part] of parts.entries()) await download(part, files[i]).catch((err) => Promise.reject(sourceFailure(err)));
-      const formats = await Promise.all(files.map((f) => formatOf(f, input.format ?? 'auto'))).catch((err) => Promise.reject(formatFailure(err)));
-      const format = formats[0];
-      if (formats.some((f) => f !== format)) {
-        throw nonRetryable(FailureType.datasetInvalid, `the dataset's parts are in different formats (${[...new Set(formats)].join(', ')}): give parts of one format`);
+      const hashes: string[] = [];
+      for (const [i, part] of parts.entries()) hashes.push(await download(part, files[i]).catch((err) => Promise.reject(sourceFailure(err))));
+      // Claimed before anything is stored: a concurrent run rejecting the same bytes then keeps the files.
+      const leaseKey = hashes.length === 1 ? hashes[0] : createHash('sha256').update(JSON.stringify(hashes)).digest('hex');
+      await deps.registry.leaseDataset(leaseKey, runKey());
+      const sniffed = await Promise.all(files.map((f) => formatOf(f, input.format ?? 'auto'))).catch((err) => Promise.reject(formatFailure(err)));
+      const format = sniffed[0].format;
+      if (sniffed.some((f) => f.format !== format)) {
+        throw nonRetryable(FailureType.datasetInvalid, `the dataset's parts are in different formats (${[...new Set(sniffed.map((f) => f.format))].join(', ')}): give parts of one format`);
       }
+      const encoding: Encoding = sniffed[0].utf16 ? 'utf-16' : ((input.encoding ?? 'utf-8') as Encoding);
       const tablePath = path.join(work, 'table.parquet');
       // Writing Parquet in file order gains nothing from a second thread and costs a third more memory.
       const columnar: ColumnarDataset = await withDuckDB({ ...deps.engine, threads: 1 }, (db) =>
-        buildColumnar(db, files, tablePath, { format, encoding: (input.encoding ?? 'utf-8') as Encoding, keepAsText }),
+        buildColumnar(db, files, tablePath, { format, encoding, keepAsText }),
       ).catch((err) => Promise.reject(formatFailure(err)));
-      const profile = await withDuckDB(deps.engine, (db) => profileColumnar(db, tablePath, columnar));
+      const profile = await withDuckDB(deps.engine, (db) => profileColumnar(db, tablePath, columnar)).catch((err) => Promise.reject(formatFailure(err)));
 
       // One part: the dataset is its bytes. Several: a manifest of the parts' hashes, in order.
       const raw: ArtifactRef[] = [];
@@ -236,6 +243,7 @@ export function dataActivities(deps: ActivityDeps) {
         table,
         profile: storedProfile,
         delimiter: columnar.delimiter,
+        leaseKey,
       };
     } finally {
       await fs.rm(work, { recursive: true, force: true });
@@ -243,8 +251,12 @@ export function dataActivities(deps: ActivityDeps) {
   }
 }
 
+/** The data engine's refusals as final failures: a file it cannot read, a dataset too big for its memory cap. */
 function formatFailure(err: unknown): unknown {
-  return err instanceof DatasetFormatError ? nonRetryable(FailureType.datasetInvalid, err.message) : err;
+  const e = engineError(err);
+  if (e instanceof DatasetFormatError) return nonRetryable(FailureType.datasetInvalid, e.message);
+  if (e instanceof EngineMemoryError) return nonRetryable(FailureType.datasetTooLarge, e.message);
+  return e;
 }
 
 /** Errors first, then warnings, each group in the order found. */
@@ -253,17 +265,25 @@ function sortFindings(findings: Finding[]): Finding[] {
 }
 
 /**
- * A dataset that failed validation and that no model registered is not kept: its stored copies (raw bytes,
- * typed form, profile) are deleted. The report stays, for the record. Best effort: a failure here must not
- * hide the validation failure, and the files are the same for every run that ingests the same bytes.
+ * A dataset that failed validation is not kept: its stored copies (raw bytes, typed form, profile) are
+ * deleted, unless a model registered the same bytes or another run still holds a lease on them (see
+ * Registry.releaseDataset). The report stays, for the record. Best effort: a failure here must not hide
+ * the validation failure.
  */
 async function discardUnregistered(deps: ActivityDeps, dataset: DatasetVersion): Promise<void> {
   try {
-    if (await deps.registry.isDatasetRegistered(dataset.sha256)) return;
-    // Several parts: the dataset is a manifest listing them.
-    const parts = dataset.parts > 1 ? (JSON.parse((await deps.store.read(dataset)).toString('utf8')) as { parts: ArtifactRef[] }).parts : [];
-    await Promise.all([...parts, dataset, dataset.table, dataset.profile].map((ref) => deps.store.delete(ref)));
+    await deps.registry.releaseDataset(dataset.leaseKey ?? dataset.sha256, runKey(), dataset.sha256, async () => {
+      // Several parts: the dataset is a manifest listing them.
+      const parts = dataset.parts > 1 ? (JSON.parse((await deps.store.read(dataset)).toString('utf8')) as { parts: ArtifactRef[] }).parts : [];
+      await Promise.all([...parts, dataset, dataset.table, dataset.profile].map((ref) => deps.store.delete(ref)));
+    });
   } catch (err) {
     log.warn('could not delete the stored copies of a rejected dataset', { sha256: dataset.sha256, error: (err as Error).message });
   }
+}
+
+/** The run this activity works for, as the key of its leases. */
+function runKey(): string {
+  const { workflowId, runId } = currentRun();
+  return `${workflowId}/${runId}`;
 }

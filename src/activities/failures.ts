@@ -6,6 +6,8 @@ export const FailureType = {
   datasetInvalid: 'DatasetInvalid',
   trainingFailed: 'TrainingFailed',
   invalidInput: 'InvalidInput',
+  /** The dataset needs more memory than DATA_MEMORY_LIMIT gives the data engine. */
+  datasetTooLarge: 'DatasetTooLarge',
 } as const;
 
 export function nonRetryable(type: (typeof FailureType)[keyof typeof FailureType], message: string, details?: unknown): ApplicationFailure {

@@ -28,7 +28,7 @@ export async function schemaViolations(db: DuckDBConnection, table: string, colu
       const v = storedAs === 'numeric' ? `CAST(${ident(schema.name)} AS VARCHAR)` : ident(schema.name);
       const unknown = `${v} IS NOT NULL AND NOT list_contains(${literalList(schema.values)}, ${v})`;
       const [row] = await queryRows(db, `SELECT count(*) FILTER (WHERE ${unknown}) AS n FROM ${from}`);
-      const examples = Number(row.n) > 0 ? await queryRows(db, `SELECT DISTINCT ${v} AS v FROM ${from} WHERE ${unknown} LIMIT ${EXAMPLES}`) : [];
+      const examples = Number(row.n) > 0 ? await queryRows(db, `SELECT DISTINCT ${v} AS v FROM ${from} WHERE ${unknown} ORDER BY 1 LIMIT ${EXAMPLES}`) : [];
       checks.unseen[schema.name] = { count: Number(row.n), examples: examples.map((e) => String(e.v)) };
     }
   }

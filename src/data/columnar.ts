@@ -2,6 +2,8 @@
 // columns are DOUBLE (every present value is a number) or VARCHAR (trimmed text), with missing values as
 // NULL. Training, evaluation, profiling and validation read it; nothing parses the raw file again.
 import { createReadStream } from 'node:fs';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { parse } from 'csv-parse';
@@ -11,6 +13,27 @@ import type { ReadableFormat } from './format';
 
 export class DatasetFormatError extends Error {
   override name = 'DatasetFormatError';
+}
+
+/** DuckDB's memory cap (DATA_MEMORY_LIMIT) was too small for this dataset: retrying with the same cap cannot help. */
+export class EngineMemoryError extends Error {
+  override name = 'EngineMemoryError';
+}
+
+/** DuckDB's out-of-memory failures as EngineMemoryError; anything else unchanged. */
+export function engineError(err: unknown): unknown {
+  return err instanceof Error && /out of memory/i.test(err.message)
+    ? new EngineMemoryError('the data engine ran out of memory for this dataset (DATA_MEMORY_LIMIT): raise it, or give the dataset fewer columns')
+    : err;
+}
+
+/** Decompresses a gzip part to its end: DuckDB reads a truncated gzip without a word, losing the rows cut off. */
+async function verifyGzip(file: string): Promise<void> {
+  try {
+    await pipeline(createReadStream(file), createGunzip(), new Writable({ write: (_chunk, _encoding, done) => done() }));
+  } catch {
+    throw new DatasetFormatError('the gzip stream is corrupt or truncated: upload the file again');
+  }
 }
 
 export type Encoding = 'utf-8' | 'latin-1' | 'utf-16';
@@ -34,6 +57,8 @@ export interface ColumnarDataset {
 export const MISSING_TOKENS = ['', 'na', 'n/a', 'nan', 'null', 'none', '?'] as const;
 const DELIMITERS = [',', ';', '\t', '|'];
 const READABLE = 'readable formats are CSV, gzip-compressed CSV and Parquet';
+/** Columns per typing query (see typing below). */
+const COLUMNS_PER_PASS = 200;
 
 /** The spellings as CSV cells usually have them: DuckDB turns these into NULL while parsing, at no cost. */
 const CSV_NULLS = [...new Set(MISSING_TOKENS.flatMap((t) => [t, t.toUpperCase(), t.charAt(0).toUpperCase() + t.slice(1)])), 'NaN', 'N/a'];
@@ -102,6 +127,7 @@ async function firstLine(file: string, options: ColumnarOptions): Promise<string
 }
 
 function checkHeader(header: string[]): void {
+  if (header.some((h) => h.includes('\0'))) throw new DatasetFormatError(`the header holds NUL bytes: the file is binary data, not text (${READABLE})`);
   const blank = header.findIndex((h) => h === '');
   if (blank >= 0) throw new DatasetFormatError(`header column ${blank + 1} has no name`);
   const seen = new Set<string>();
@@ -124,7 +150,9 @@ async function explainCsvFailure(err: unknown, file: string, options: ColumnarOp
   try {
     await scanCsv(options.format === 'csv-gzip' ? raw.pipe(createGunzip()) : raw, { delimiter });
   } catch (scanned) {
-    if (scanned instanceof CsvFormatError) return new DatasetFormatError(scanned.message);
+    // The delimiter comes from the header line: say so when it is not a comma, in case the rows use another.
+    const read = delimiter === ',' ? '' : ` (the header was read with delimiter ${JSON.stringify(delimiter)})`;
+    if (scanned instanceof CsvFormatError) return new DatasetFormatError(`${scanned.message}${read}`);
     if ((scanned as NodeJS.ErrnoException).code === 'Z_DATA_ERROR' || /incorrect header check|unexpected end of file/i.test(String(scanned))) {
       return new DatasetFormatError('the gzip stream is corrupt or truncated: upload the file again');
     }
@@ -153,6 +181,7 @@ export async function buildColumnar(db: DuckDBConnection, files: readonly string
     // Text of other types (dates, booleans, lists) is compared as text, like a CSV's.
     source = `(SELECT ${names.map((n) => (textual.has(n) ? `CAST(${ident(n)} AS VARCHAR) AS ${ident(n)}` : ident(n))).join(', ')} FROM ${source})`;
   } else {
+    if (options.format === 'csv-gzip') for (const file of files) await verifyGzip(file);
     delimiter = headerDelimiter(await firstLine(files[0], options));
     names = await readHeader(files[0], options, delimiter);
     checkHeader(names);
@@ -170,15 +199,25 @@ export async function buildColumnar(db: DuckDBConnection, files: readonly string
   const candidates = names.filter((n) => textual.has(n) && !options.keepAsText.includes(n));
   // In a CSV the usual spellings of "missing" are NULL already; Parquet text gets the full (slower) check.
   const present = (v: string) => (options.format === 'parquet' ? `CASE WHEN ${missing(v)} THEN NULL ELSE ${v} END` : v);
+  // A padded or oddly written missing value (" NA ", "nA") is still missing, not text in a column of numbers.
+  const token = (v: string) => `count(*) FILTER (WHERE ${v} IS NOT NULL AND ${asNumber(v)} IS NULL AND ${missing(v)})`;
   const typing = async () => {
-    if (candidates.length === 0) return (await queryRows(db, `SELECT count(*) AS rows FROM ${source}`))[0];
-    const counts = candidates.map((n, i) => `count(${present(ident(n))}) AS p${i}, count(${asNumber(present(ident(n)))}) AS n${i}`);
-    return (await queryRows(db, `SELECT count(*) AS rows, ${counts.join(', ')} FROM ${source}`))[0];
+    let typed: Record<string, unknown> = (await queryRows(db, `SELECT count(*) AS rows FROM ${source}`))[0];
+    // Columns in batches: hundreds of aggregates in one query exhaust DuckDB's memory cap on wide files.
+    for (let start = 0; start < candidates.length; start += COLUMNS_PER_PASS) {
+      const counts = candidates.slice(start, start + COLUMNS_PER_PASS).map((n, k) => {
+        const [i, v] = [start + k, present(ident(n))];
+        return `count(${v}) AS p${i}, count(${asNumber(v)}) AS n${i}, ${options.format === 'parquet' ? '0' : token(ident(n))} AS t${i}`;
+      });
+      typed = { ...typed, ...(await queryRows(db, `SELECT ${counts.join(', ')} FROM ${source}`))[0] };
+    }
+    return typed;
   };
   let typed: Record<string, unknown>;
   try {
     typed = await typing();
   } catch (err) {
+    if (engineError(err) !== err) throw engineError(err);
     if (options.format === 'parquet') throw new DatasetFormatError('the Parquet file cannot be read: it is corrupt or truncated');
     throw await explainCsvFailure(err, files[0], options, delimiter ?? ',');
   }
@@ -186,19 +225,21 @@ export async function buildColumnar(db: DuckDBConnection, files: readonly string
   const withNumbers = new Set<string>();
   candidates.forEach((n, i) => {
     if (Number(typed[`n${i}`]) > 0) withNumbers.add(n);
-    if (Number(typed[`p${i}`]) > 0 && typed[`p${i}`] === typed[`n${i}`]) numeric.add(n);
+    if (Number(typed[`n${i}`]) > 0 && Number(typed[`p${i}`]) === Number(typed[`n${i}`]) + Number(typed[`t${i}`])) numeric.add(n);
   });
 
   // Pass 2: the typed file. Text is trimmed and missing spellings become NULL.
   const select = names.map((n) => {
     const v = ident(n);
-    if (!textual.has(n)) return `CAST(${v} AS DOUBLE) AS ${v}`;
+    // A NaN in a Parquet float column is a missing value, as in pandas.
+    if (!textual.has(n)) return `CASE WHEN isnan(CAST(${v} AS DOUBLE)) THEN NULL ELSE CAST(${v} AS DOUBLE) END AS ${v}`;
     if (numeric.has(n)) return `${asNumber(present(v))} AS ${v}`;
     return `CASE WHEN ${missing(v)} THEN NULL ELSE trim(${v}) END AS ${v}`;
   });
   try {
     await db.run(`COPY (SELECT ${select.join(', ')} FROM ${source}) TO ${literal(out)} (FORMAT parquet, COMPRESSION zstd)`);
   } catch (err) {
+    if (engineError(err) !== err) throw engineError(err);
     if (options.format === 'parquet') throw new DatasetFormatError('the Parquet file cannot be read: it is corrupt or truncated');
     throw await explainCsvFailure(err, files[0], options, delimiter ?? ',');
   }

@@ -2,7 +2,8 @@
 // Parquet or an Excel workbook, and the error must say so instead of "malformed CSV".
 
 export type ReadableFormat = 'csv' | 'csv-gzip' | 'parquet';
-export type Sniffed = { format: ReadableFormat } | { refused: string };
+/** A byte-order mark says UTF-16 whatever the lifecycle input says. */
+export type Sniffed = { format: ReadableFormat; utf16?: true } | { refused: string };
 
 const startsWith = (head: Uint8Array, magic: number[]) => magic.every((byte, i) => head[i] === byte);
 const ascii = (text: string) => [...text].map((c) => c.charCodeAt(0));
@@ -35,7 +36,7 @@ export function sniffFormat(head: Uint8Array, tail: Uint8Array, size: number): S
   const known = REFUSED.find((r) => startsWith(head, r.magic));
   if (known) return { refused: `the file is ${known.name}; readable formats are CSV, gzip-compressed CSV and Parquet` };
   // UTF-16 text has a byte-order mark; other binary data has NUL bytes early on.
-  if (startsWith(head, [0xff, 0xfe]) || startsWith(head, [0xfe, 0xff])) return { format: 'csv' };
+  if (startsWith(head, [0xff, 0xfe]) || startsWith(head, [0xfe, 0xff])) return { format: 'csv', utf16: true };
   if (head.subarray(0, 4096).includes(0)) {
     return { refused: 'the file is binary data, not text: readable formats are CSV, gzip-compressed CSV and Parquet' };
   }

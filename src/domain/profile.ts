@@ -16,7 +16,10 @@ export interface Histogram {
   counts: number[];
 }
 
-/** Over the values of a column that are numbers (missing values and text excluded). */
+/**
+ * Over the values of a column that are numbers (missing values and text excluded). `count` and the
+ * statistics leave out the huge ones; a column whose numbers are all huge has count 0 and zeros.
+ */
 export interface NumericSummary {
   count: number;
   min: number;
@@ -26,15 +29,15 @@ export interface NumericSummary {
   m2: number;
   /** Population standard deviation, sqrt(m2 / count). */
   std: number;
-  /** Values at QUANTILE_PROBABILITIES, in that order: DuckDB's t-digest estimate for one profile, from the histogram after a merge. */
+  /** Values at QUANTILE_PROBABILITIES, in that order: from a uniform sample of 65,536 rows for one profile, from the histogram after a merge. */
   quantiles: number[];
   histogram: Histogram;
-  /** Values whose magnitude exceeds MAX_SAFE_MAGNITUDE: their squares overflow in training. */
+  /** Values that are infinite or whose magnitude exceeds MAX_SAFE_MAGNITUDE: their squares overflow in training. */
   huge: number;
 }
 
 export interface CategoricalSummary {
-  /** Distinct present values: a HyperLogLog estimate (about 2% off) for one profile, a lower bound after a merge. */
+  /** Distinct present values: a HyperLogLog estimate for one profile (DuckDB's; it can be 30% low on large counts), a lower bound after a merge. */
   distinct: number;
   /** Most frequent values, by count then value. */
   top: { value: string; count: number }[];

@@ -37,7 +37,7 @@ export async function compareFeatures(
     const ref = reference.columns.find((c) => c.name === name);
     const cur = current.columns.find((c) => c.name === name);
     if (!ref || !cur || cur.missing === current.rows) continue;
-    if (ref.storedAs === 'numeric' && ref.numeric && cur.numeric) columns.push({ reference: ref, storedAs: cur.storedAs, kind: 'numeric' });
+    if (ref.storedAs === 'numeric' && ref.numeric && ref.numeric.count > 0 && cur.numeric && cur.numeric.count > 0) columns.push({ reference: ref, storedAs: cur.storedAs, kind: 'numeric' });
     else if (ref.categorical && ref.categorical.top.length > 0) columns.push({ reference: ref, storedAs: cur.storedAs, kind: 'categorical' });
   }
   const counts = await count(columns);

@@ -2,7 +2,7 @@
 // and the setting that decides it. Policies turn some dead ends into warnings: rows without a target
 // are dropped, a failing feature may be dropped.
 import type { DataPolicy } from '../schemas/lifecycle';
-import { MAX_SAFE_MAGNITUDE, TOP_CATEGORIES, type ColumnProfile, type DatasetProfile } from './profile';
+import { MAX_SAFE_MAGNITUDE, type ColumnProfile, type DatasetProfile } from './profile';
 import { quote, quoteList, shortList } from './quote';
 import type { FeatureSkew, Finding } from './report';
 import type { ColumnSchema, ColumnType, DatasetSchema, SchemaSource } from './schema';
@@ -59,7 +59,8 @@ export function inferSchema(profile: DatasetProfile, numericShare: number): Data
       const type = columnType(c, numericShare);
       const base = { name: c.name, type, nullable: c.missing > 0 };
       if (type === 'numeric') return c.numeric ? { ...base, min: c.numeric.min, max: c.numeric.max } : base;
-      const all = c.categorical && c.categorical.otherCount === 0 && c.categorical.top.length > 0 && c.categorical.top.length < TOP_CATEGORIES;
+      // The domain is known when every category is in the profile's top list (none counted as "other").
+      const all = c.categorical && c.categorical.otherCount === 0 && c.categorical.top.length > 0;
       return all ? { ...base, values: c.categorical!.top.map((t) => t.value).sort() } : base;
     }),
   };
@@ -177,7 +178,7 @@ export function validateProfile(profile: DatasetProfile, request: ValidationRequ
 
   const features = request.features.filter((f) => byName.has(f) && !droppedFeatures.some((d) => d.column === f));
   if (request.features.length > 0 && features.length === 0 && absent.length === 0) error('no-features', 'every feature was dropped: nothing is left to train on');
-  if (features.length > 0 && features.length >= usableRows) {
+  if (features.length > 0 && usableRows > 0 && features.length >= usableRows) {
     warn('wide-data', `${features.length} features for ${usableRows} rows: features outnumber rows, so the fit leans on regularisation (trainer.params.alpha)`);
   }
   const schema: DatasetSchema = {

@@ -98,7 +98,7 @@ describe('buildColumnar: CSV values and types', () => {
   // Engine gap (reported): in a CSV only DuckDB's exact nullstr spellings are NULL while typing; a padded
   // one counts as a present value that is not a number, so the column is stored as text (and profiled,
   // and compared for skew, as categories).
-  it.fails('a padded missing spelling (" NA ") in a column of numbers leaves it DOUBLE', async () => {
+  it('a padded missing spelling (" NA ") in a column of numbers leaves it DOUBLE', async () => {
     const built = await build('x\n1\n NA \n3\n');
     expect(built.types.x).toBe('DOUBLE');
   });
@@ -227,7 +227,7 @@ describe('buildColumnar: encodings and compression', () => {
 
   // Engine bug (reported): DuckDB reads a truncated gzip stream without complaint as long as its last
   // decompressed row has the right number of fields, so rows are silently lost.
-  it.fails('refuses a gzip stream missing its end (DuckDB reads what it can: rows silently lost)', async () => {
+  it('refuses a gzip stream missing its end (DuckDB reads what it can: rows silently lost)', async () => {
     const gz = gzipSync(`a,b\n${Array.from({ length: 50_000 }, (_, i) => `${i},${(i * 7919) % 10007}`).join('\n')}\n`);
     const err = await failure(build(gz.subarray(0, gz.length - 100), { format: 'csv-gzip' }));
     expect(err).toBeInstanceOf(DatasetFormatError);
@@ -235,7 +235,7 @@ describe('buildColumnar: encodings and compression', () => {
 
   // Engine bug (reported): the header is read with node:zlib before DuckDB runs, and its errors are not
   // translated: damage in the first 64 KiB of the stream surfaces as zlib's own Error.
-  it.fails('refuses a gzip stream damaged near its start as a DatasetFormatError', async () => {
+  it('refuses a gzip stream damaged near its start as a DatasetFormatError', async () => {
     const gz = Buffer.from(gzipSync(`a,b\n${Array.from({ length: 50_000 }, (_, i) => `${i},${(i * 7919) % 10007}`).join('\n')}\n`));
     gz[200] ^= 0xff;
     gz[201] ^= 0xff;
@@ -333,7 +333,7 @@ describe('buildColumnar: Parquet input', () => {
 
   // Engine gap (reported): NaN is a missing spelling in text, but a NaN double in a Parquet file (how
   // Spark and polars write missing floats) stays NaN, and the profile counts it as a huge value.
-  it.fails('a NaN in a Parquet DOUBLE column reads as missing', async () => {
+  it('a NaN in a Parquet DOUBLE column reads as missing', async () => {
     const built = await buildParquet([await parquetFile(`SELECT * FROM (VALUES (1.0::DOUBLE), ('NaN'::DOUBLE), (3.0)) t(x)`)]);
     expect(column(built, 'x')).toEqual([1, null, 3]);
   });
@@ -424,7 +424,7 @@ describe('buildColumnar: refused CSV files', () => {
 
   // Engine bug (reported): the typing pass aggregates two counts per column in one query; at about 1,000
   // columns it exceeds DuckDB's default 256 MB and the Out of Memory error is reported as a malformed CSV.
-  it.fails('reads a well-formed 40-row file with 1,200 columns at the default memory limit', async () => {
+  it('reads a well-formed 40-row file with 1,200 columns at the default memory limit', async () => {
     const names = Array.from({ length: 1200 }, (_, j) => `f${j}`);
     const lines = [names.join(','), ...Array.from({ length: 40 }, (_, r) => names.map((_, j) => (r * 31 + j * 7) % 97).join(','))];
     const built = await build(`${lines.join('\n')}\n`);

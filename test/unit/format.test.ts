@@ -42,12 +42,12 @@ describe('sniffFormat: readable formats', () => {
     expect(sniff(Buffer.from('name,city\n1,Besançon\n', 'latin1'))).toEqual({ format: 'csv' });
   });
 
-  it('UTF-16 text with a byte order mark (LE or BE) is CSV, though it is full of NUL bytes', () => {
+  it('UTF-16 text with a byte order mark (LE or BE) is CSV read as UTF-16, though it is full of NUL bytes', () => {
     const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(CSV, 'utf16le')]);
     const be = Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(CSV, 'utf16le').swap16()]);
     expect(le.includes(0)).toBe(true);
-    expect(sniff(le)).toEqual({ format: 'csv' });
-    expect(sniff(be)).toEqual({ format: 'csv' });
+    expect(sniff(le)).toEqual({ format: 'csv', utf16: true });
+    expect(sniff(be)).toEqual({ format: 'csv', utf16: true });
   });
 
   it('gzip-compressed CSV (node:zlib) is csv-gzip, whatever the file is called', () => {

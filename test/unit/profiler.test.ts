@@ -285,8 +285,9 @@ describe('profileColumnar on small data', () => {
     const { sorted } = naive(data.x);
     profile.columns[0].numeric!.quantiles.forEach((q, k) => {
       const at = QUANTILE_PROBABILITIES[k] * (sorted.length - 1);
-      expect(q).toBeGreaterThanOrEqual(sorted[Math.floor(at)]);
-      expect(q).toBeLessThanOrEqual(sorted[Math.ceil(at)]);
+      // Interpolation may round in the last bit.
+      expect(q).toBeGreaterThanOrEqual(sorted[Math.floor(at)] - 1e-9 * Math.abs(sorted[Math.floor(at)]));
+      expect(q).toBeLessThanOrEqual(sorted[Math.ceil(at)] + 1e-9 * Math.abs(sorted[Math.ceil(at)]));
     });
   });
 
@@ -315,7 +316,7 @@ describe('profileColumnar on small data', () => {
   // Engine bug (reported): DuckDB 1.5's reservoir_quantile keeps the first 65,536 values it sees instead of
   // a uniform sample, so on data sorted by the column (dates, ids, a sorted target) the quantiles are those
   // of the first 65,536 rows: here the median of 1..100,000 comes out as 32,768.
-  it.fails('quantiles of a sorted column of 100,000 values are right within 0.01 in rank', async () => {
+  it('quantiles of a sorted column of 100,000 values are right within 0.01 in rank', async () => {
     const profile = await profileCsv(`id\n${Array.from({ length: 100_000 }, (_, i) => i + 1).join('\n')}\n`);
     const median = profile.columns[0].numeric!.quantiles[QUANTILE_PROBABILITIES.indexOf(0.5)];
     expect(Math.abs(median - 50_000)).toBeLessThanOrEqual(1000);
