@@ -105,6 +105,9 @@ export interface RegisteredDataset extends ArtifactRef {
   profile: ArtifactRef;
 }
 
+/** How long a run's lease on an ingested dataset lasts if the run never releases it (it died). */
+const LEASE_HOURS = 48;
+
 export class Registry {
   constructor(private readonly pool: pg.Pool) {}
 
@@ -142,6 +145,42 @@ export class Registry {
   async isDatasetRegistered(sha256: string): Promise<boolean> {
     const { rows } = await this.pool.query('SELECT 1 FROM dataset_versions WHERE sha256 = $1', [sha256]);
     return rows.length > 0;
+  }
+
+  /**
+   * A run's claim on the files of the dataset it ingested (`leaseKey`: the hash of its raw bytes), taken
+   * before the files are stored. Serialised with releaseDataset by an advisory lock on the key.
+   */
+  async leaseDataset(leaseKey: string, runKey: string, ttlHours = LEASE_HOURS): Promise<void> {
+    await this.transaction(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [leaseKey]);
+      await client.query(
+        `INSERT INTO dataset_leases (lease_key, run_key, expires_at) VALUES ($1, $2, now() + make_interval(hours => $3))
+         ON CONFLICT (lease_key, run_key) DO UPDATE SET expires_at = EXCLUDED.expires_at`,
+        [leaseKey, runKey, ttlHours],
+      );
+    });
+  }
+
+  /**
+   * Ends a run's lease. With `discard` (the dataset was rejected), calls it to delete the stored files,
+   * unless a model registered the dataset or another run still holds a lease on the same bytes; returns
+   * whether it did. Idempotent.
+   */
+  async releaseDataset(leaseKey: string, runKey: string, datasetSha256: string, discard?: () => Promise<void>): Promise<boolean> {
+    return this.transaction(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [leaseKey]);
+      await client.query('DELETE FROM dataset_leases WHERE lease_key = $1 AND run_key = $2', [leaseKey, runKey]);
+      if (!discard) return false;
+      const { rows } = await client.query(
+        `SELECT EXISTS (SELECT 1 FROM dataset_versions WHERE sha256 = $2)
+             OR EXISTS (SELECT 1 FROM dataset_leases WHERE lease_key = $1 AND expires_at > now()) AS kept`,
+        [leaseKey, datasetSha256],
+      );
+      if (rows[0].kept) return false;
+      await discard();
+      return true;
+    });
   }
 
   /** The model's newest schema version. */

@@ -74,3 +74,52 @@ describe('registry writes on real PostgreSQL are idempotent', () => {
     expect(await registry.approvalEvents(workflowId)).toHaveLength(1);
   });
 });
+
+// Two runs of the same file: the one whose dataset fails validation must not delete files the other still needs.
+describe('dataset leases', () => {
+  it('deletes a rejected dataset only when no other run holds a lease on it and no model registered it', async () => {
+    const key = createHash('sha256').update(randomUUID()).digest('hex');
+    let deleted = 0;
+    const discard = async () => void deleted++;
+    await registry.leaseDataset(key, 'run-a');
+    await registry.leaseDataset(key, 'run-b');
+    expect(await registry.releaseDataset(key, 'run-a', key, discard)).toBe(false);
+    expect(deleted).toBe(0);
+    expect(await registry.releaseDataset(key, 'run-b', key, discard)).toBe(true);
+    expect(deleted).toBe(1);
+    // Released twice: nothing more happens to another run's files that may have come back since.
+    await registry.leaseDataset(key, 'run-c');
+    expect(await registry.releaseDataset(key, 'run-b', key, discard)).toBe(false);
+    expect(deleted).toBe(1);
+  });
+
+  it('keeps a registered dataset, and ignores leases of runs that died (expired)', async () => {
+    const key = createHash('sha256').update(randomUUID()).digest('hex');
+    let deleted = 0;
+    await registry.leaseDataset(key, 'dead-run', -1);
+    await registry.leaseDataset(key, 'run-a');
+    expect(await registry.releaseDataset(key, 'run-a', key, async () => void deleted++)).toBe(true);
+    const registered = createHash('sha256').update(randomUUID()).digest('hex');
+    await registry.registerDataset(`reg-${randomUUID().slice(0, 8)}`, dataset(registered));
+    await registry.leaseDataset(registered, 'run-a');
+    expect(await registry.releaseDataset(registered, 'run-a', registered, async () => void deleted++)).toBe(false);
+    expect(deleted).toBe(1);
+  });
+
+  it('serialises a lease taken while a release is deciding: the release sees it, or the files are stored after', async () => {
+    const key = createHash('sha256').update(randomUUID()).digest('hex');
+    await registry.leaseDataset(key, 'run-a');
+    let leasedDuringDiscard = false;
+    const leasing = { done: false };
+    const release = registry.releaseDataset(key, 'run-a', key, async () => {
+      // A lease requested now waits for this release's lock: it cannot slip in between the check and the delete.
+      const lease = registry.leaseDataset(key, 'run-b').then(() => (leasing.done = true));
+      await new Promise((r) => setTimeout(r, 200));
+      leasedDuringDiscard = leasing.done;
+      void lease;
+    });
+    expect(await release).toBe(true);
+    expect(leasedDuringDiscard).toBe(false);
+    await expect.poll(() => leasing.done).toBe(true);
+  });
+});
