@@ -21,9 +21,35 @@ describe('LifecycleInput', () => {
       ...base,
       trainer: { name: 'ridge', params: { alpha: 1, maxCategories: 50, minCategoryCount: 1 } },
       evaluation: { primaryMetric: 'rmse', mustBeatBaseline: true, minImprovementOverChampion: 0, holdoutFraction: 0.2, seed: 42 },
+      data: {
+        format: 'auto',
+        encoding: 'utf-8',
+        missingTarget: 'drop',
+        maxMissingTargetShare: 0.5,
+        badFeature: 'error',
+        minRows: 10,
+        maxMissingShare: 0.5,
+        warnMissingShare: 0.05,
+        numericShare: 0.95,
+        maxDistinctCategories: 100,
+        skewWarningPsi: 0.1,
+        skewErrorPsi: null,
+        skewWarningJs: 0.1,
+        skewErrorJs: null,
+      },
       approvalTimeout: '7d',
       requestedBy: 'unknown',
     });
+  });
+
+  it('refuses data settings out of range, naming the field', () => {
+    const parsed = LifecycleInput.safeParse({ ...base, data: { maxMissingShare: 1.5, warnMissingShare: 0.9, missingTarget: 'ignore', surprise: 1 } });
+    expect(parsed.success).toBe(false);
+    const message = formatZodError(parsed.error!);
+    expect(message).toContain('data.maxMissingShare');
+    expect(message).toContain('data.missingTarget');
+    expect(message).toMatch(/data: .*surprise|surprise/);
+    expect(LifecycleInput.safeParse({ ...base, data: { maxMissingShare: 0.3, warnMissingShare: 0.4 } }).error?.issues[0].path).toEqual(['data', 'warnMissingShare']);
   });
 
   it('keeps given values and fills the rest of partial nested objects', () => {
@@ -138,7 +164,7 @@ describe('LifecycleInput', () => {
     expect(parts).toHaveLength(3);
     expect(parts.some((p) => p.startsWith('modelName: '))).toBe(true);
     expect(parts.some((p) => p.startsWith('approvalTimeout: '))).toBe(true);
-    expect(parts).toContain('datasetUri: must name a CSV file: a path or a file:// URI');
+    expect(parts).toContain('datasetUri: must name a dataset: a path, a file:// or s3:// URI, or a glob such as s3://bucket/sales/2026-11-*.parquet');
   });
 
   it('names missing required fields', () => {
