@@ -29,6 +29,7 @@ import { withDuckDB, literal } from '../src/data/duckdb';
 import { profileColumnar } from '../src/data/profiler';
 import { loadConfig } from '../src/config';
 import { startWorker } from '../src/app';
+import { mulberry32 } from '../src/domain/split';
 import { createLogger } from '../src/logger';
 import { createPool, migrate } from '../src/registry/db';
 import { Registry } from '../src/registry/registry';
@@ -56,19 +57,9 @@ const LEVELS: Record<string, string[]> = {
 };
 const csvField = (v: string) => (/[",\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
 
-/** A seeded generator, so cached files are the same wherever they are made. */
-function mulberry(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 async function generateCsv(file: string, rows: number) {
-  const rand = mulberry(7);
+  // Seeded, so cached files are the same wherever they are made.
+  const rand = mulberry32(7);
   const out = createWriteStream(`${file}.tmp`);
   const write = async (text: string) => {
     if (!out.write(text)) await once(out, 'drain');
