@@ -219,8 +219,7 @@ export function dataActivities(deps: ActivityDeps) {
       }
       const encoding: Encoding = sniffed[0].utf16 ? 'utf-16' : ((input.encoding ?? 'utf-8') as Encoding);
       const tablePath = path.join(work, 'table.parquet');
-      // Writing Parquet in file order gains nothing from a second thread and costs a third more memory.
-      const columnar: ColumnarDataset = await withDuckDB({ ...deps.engine, threads: 1 }, (db) =>
+      const columnar: ColumnarDataset = await withDuckDB(deps.engine, (db) =>
         buildColumnar(db, files, tablePath, { format, encoding, keepAsText }),
       ).catch((err) => Promise.reject(formatFailure(err)));
       const profile = await withDuckDB(deps.engine, (db) => profileColumnar(db, tablePath, columnar)).catch((err) => Promise.reject(formatFailure(err)));

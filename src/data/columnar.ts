@@ -199,15 +199,20 @@ export async function buildColumnar(db: DuckDBConnection, files: readonly string
   const candidates = names.filter((n) => textual.has(n) && !options.keepAsText.includes(n));
   // In a CSV the usual spellings of "missing" are NULL already; Parquet text gets the full (slower) check.
   const present = (v: string) => (options.format === 'parquet' ? `CASE WHEN ${missing(v)} THEN NULL ELSE ${v} END` : v);
-  // A padded or oddly written missing value (" NA ", "nA") is still missing, not text in a column of numbers.
-  const token = (v: string) => `count(*) FILTER (WHERE ${v} IS NOT NULL AND ${asNumber(v)} IS NULL AND ${missing(v)})`;
   const typing = async () => {
     let typed: Record<string, unknown> = (await queryRows(db, `SELECT count(*) AS rows FROM ${source}`))[0];
     // Columns in batches: hundreds of aggregates in one query exhaust DuckDB's memory cap on wide files.
     for (let start = 0; start < candidates.length; start += COLUMNS_PER_PASS) {
-      const counts = candidates.slice(start, start + COLUMNS_PER_PASS).map((n, k) => {
-        const [i, v] = [start + k, present(ident(n))];
-        return `count(${v}) AS p${i}, count(${asNumber(v)}) AS n${i}, ${options.format === 'parquet' ? '0' : token(ident(n))} AS t${i}`;
+      const counts = candidates.slice(start, start + COLUMNS_PER_PASS).map((n, k) => `count(${present(ident(n))}) AS p${start + k}, count(${asNumber(present(ident(n)))}) AS n${start + k}`);
+      typed = { ...typed, ...(await queryRows(db, `SELECT ${counts.join(', ')} FROM ${source}`))[0] };
+    }
+    // A padded or oddly written missing value (" NA ", "nA") in a CSV column of numbers is still missing,
+    // not text: counted only for the columns that hold numbers and something else (rarely any).
+    const mixed = options.format === 'parquet' ? [] : candidates.flatMap((n, i) => (Number(typed[`n${i}`]) > 0 && Number(typed[`p${i}`]) > Number(typed[`n${i}`]) ? [i] : []));
+    for (let start = 0; start < mixed.length; start += COLUMNS_PER_PASS) {
+      const counts = mixed.slice(start, start + COLUMNS_PER_PASS).map((i) => {
+        const v = ident(candidates[i]);
+        return `count(*) FILTER (WHERE ${v} IS NOT NULL AND ${asNumber(v)} IS NULL AND ${missing(v)}) AS t${i}`;
       });
       typed = { ...typed, ...(await queryRows(db, `SELECT ${counts.join(', ')} FROM ${source}`))[0] };
     }
@@ -225,7 +230,7 @@ export async function buildColumnar(db: DuckDBConnection, files: readonly string
   const withNumbers = new Set<string>();
   candidates.forEach((n, i) => {
     if (Number(typed[`n${i}`]) > 0) withNumbers.add(n);
-    if (Number(typed[`n${i}`]) > 0 && Number(typed[`p${i}`]) === Number(typed[`n${i}`]) + Number(typed[`t${i}`])) numeric.add(n);
+    if (Number(typed[`n${i}`]) > 0 && Number(typed[`p${i}`]) === Number(typed[`n${i}`]) + Number(typed[`t${i}`] ?? 0)) numeric.add(n);
   });
 
   // Pass 2: the typed file. Text is trimmed and missing spellings become NULL.
