@@ -11,8 +11,6 @@ import { currentRun } from './context';
 import type { ActivityDeps } from './deps';
 import { Checkpoints } from './progress';
 
-export { splitRows, targetValues } from '../compute/tasks';
-
 /** A trained model once stored: what a retry finds in its checkpoint. */
 type StoredModel = Omit<TrainedModel, 'onnx'> & { artifact: ArtifactRef };
 

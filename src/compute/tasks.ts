@@ -4,13 +4,12 @@
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { withDuckDB, type EngineOptions } from '../data/duckdb';
-import { readTable, type ColumnRequest } from '../data/tableReader';
+import { readSplit, type ColumnRequest } from '../data/tableReader';
 import { regressionMetrics, type RegressionMetrics } from '../domain/metrics';
 import { buildLinearModelOnnx, linearModelSignature } from '../domain/onnx/linearModelGraph';
 import { fitRidge, meanBaseline, predictLinear, type RidgeParams } from '../domain/ridge';
 import type { DatasetSchema } from '../domain/schema';
-import { holdoutSplit } from '../domain/split';
-import { selectRows, type Table } from '../domain/table';
+import type { Table } from '../domain/table';
 import type { ModelSignature } from '../registry/registry';
 import { createSession, predictTable } from '../serving/onnxSession';
 
@@ -30,12 +29,6 @@ export interface SplitSpec {
   holdoutFraction: number;
 }
 
-/** The seeded split every stage uses, so evaluation never scores rows the model was trained on. */
-export function splitRows(table: Table, split: SplitSpec) {
-  const { train, holdout } = holdoutSplit(table.rowCount, split);
-  return { train: selectRows(table, train), holdout: selectRows(table, holdout) };
-}
-
 export function targetValues(table: Table, target: string): Float64Array {
   const column = table.columns[target];
   if (column?.kind !== 'numeric') throw new Error(`target "${target}" is not a numeric column`);
@@ -48,14 +41,17 @@ export interface DatasetFile {
   engine: EngineOptions;
 }
 
-/** Loads the named columns with their schema types; rows without a target are left out (data.missingTarget). */
-async function load(dataset: DatasetFile, schema: DatasetSchema, names: string[], target: string): Promise<Table> {
+/**
+ * Loads the named columns with their schema types, straight into the sides of the seeded split that the
+ * stage needs; rows without a target are left out (data.missingTarget).
+ */
+async function load(dataset: DatasetFile, schema: DatasetSchema, names: string[], target: string, split: SplitSpec, sides: ('train' | 'holdout')[]) {
   const columns: ColumnRequest[] = names.map((name) => {
     const type = schema.columns.find((c) => c.name === name)?.type;
     if (!type) throw new Error(`column "${name}" is not in the dataset's schema`);
     return { name, type };
   });
-  return withDuckDB(dataset.engine, (db) => readTable(db, dataset.file, columns, target));
+  return withDuckDB(dataset.engine, (db) => readSplit(db, dataset.file, columns, target, { ...split, sides }));
 }
 
 export interface TrainTask {
@@ -118,8 +114,7 @@ async function score(onnx: Uint8Array, signature: ModelSignature, holdout: Table
 export const tasks = {
   /** Fits ridge regression on the training split and exports it as ONNX. */
   async train(input: TrainTask): Promise<TrainedModel> {
-    const table = await load(input.dataset, input.schema, [...input.features, input.target], input.target);
-    const { train } = splitRows(table, input.split);
+    const { train } = await load(input.dataset, input.schema, [...input.features, input.target], input.target, input.split, ['train']);
     let model;
     try {
       model = fitRidge(train, input.features, input.target, input.params);
@@ -133,8 +128,7 @@ export const tasks = {
 
   /** Candidate, naive mean baseline and champion on the same seeded holdout, through ONNX Runtime. */
   async evaluate(input: EvaluateTask): Promise<Scores> {
-    const table = await load(input.dataset, input.schema, input.columns, input.target);
-    const { train, holdout } = splitRows(table, input.split);
+    const { train, holdout } = await load(input.dataset, input.schema, input.columns, input.target, input.split, ['train', 'holdout']);
     const actual = targetValues(holdout, input.target);
     const candidate = await score(await readFile(input.candidate.file), input.candidate.signature, holdout, actual);
     const baselineModel = meanBaseline(train, input.features, input.target);

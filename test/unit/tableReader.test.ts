@@ -6,7 +6,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildColumnar } from '../../src/data/columnar';
 import { withDuckDB } from '../../src/data/duckdb';
-import { readTable, type ColumnRequest } from '../../src/data/tableReader';
+import { readSplit, readTable, type ColumnRequest } from '../../src/data/tableReader';
+import { holdoutSplit } from '../../src/domain/split';
 import type { Table } from '../../src/domain/table';
 
 let dir: string;
@@ -99,5 +100,35 @@ describe('readTable', () => {
     expect(t.rowCount).toBe(0);
     expect(numbers(t, 'a')).toHaveLength(0);
     expect(strings(t, 'b')).toEqual([]);
+  });
+});
+
+describe('readSplit', () => {
+  it('puts each usable row on the side holdoutSplit gives it, in order, and loads only the sides asked for', async () => {
+    const rows = 4321;
+    const y = (r: number) => (r % 10 === 9 ? null : r);
+    const csv = `y,c\n${Array.from({ length: rows }, (_, r) => `${y(r) ?? ''},${['a', 'b'][r % 2]}`).join('\n')}\n`;
+    const file = path.join(dir, `split-${++counter}.csv`);
+    const table = path.join(dir, `split-${counter}.parquet`);
+    await fs.writeFile(file, csv);
+    const columns: ColumnRequest[] = [{ name: 'y', type: 'numeric' }, { name: 'c', type: 'categorical' }];
+    const split = { seed: 7, holdoutFraction: 0.25 };
+    const { both, trainOnly, all } = await withDuckDB({}, async (db) => {
+      await buildColumnar(db, [file], table, { format: 'csv', encoding: 'utf-8', keepAsText: [] });
+      return {
+        both: await readSplit(db, table, columns, 'y', { ...split, sides: ['train', 'holdout'] }),
+        trainOnly: await readSplit(db, table, columns, 'y', { ...split, sides: ['train'] }),
+        all: await readTable(db, table, columns, 'y'),
+      };
+    });
+    // The reference: the whole table (rows without a target left out), divided by the split's indices.
+    const expected = holdoutSplit(all.rowCount, split);
+    const ys = numbers(all, 'y');
+    expect(Array.from(numbers(both.train, 'y'))).toEqual(Array.from(expected.train, (i) => ys[i]));
+    expect(Array.from(numbers(both.holdout, 'y'))).toEqual(Array.from(expected.holdout, (i) => ys[i]));
+    expect(strings(both.holdout, 'c')).toEqual(Array.from(expected.holdout, (i) => strings(all, 'c')[i]));
+    expect(both.train.rowCount + both.holdout.rowCount).toBe(all.rowCount);
+    expect(Array.from(numbers(trainOnly.train, 'y'))).toEqual(Array.from(numbers(both.train, 'y')));
+    expect(trainOnly.holdout.rowCount).toBe(0);
   });
 });
