@@ -12,13 +12,12 @@
  * Spawning gives us: logs to a file (or nowhere), a graceful SIGINT stop, readiness that checks the
  * namespace and search attributes really exist, and a fast, clear error if the server dies at start.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { canBind, commandLine, freePort, isPortInUse, pidAlive, stopChild, stopPid } from './net';
 import { resolveTemporalCli } from './temporalCli';
-import { outputTail } from './outputTail';
+import { spawnServer } from './serverProcess';
 
 export const DEFAULT_TEMPORAL_PORT = 7233;
 const READY_TIMEOUT_MS = 60_000;
@@ -54,7 +53,23 @@ export interface DevServerHandle {
   stop(): Promise<void>;
 }
 
+/**
+ * Starts the dev server. With ports picked here (0), a start that dies is tried again on fresh ports: the
+ * server binds more ports than the ones we pick, and a busy machine may take one between our check and its bind.
+ */
 export async function startTemporalDevServer(opts: DevServerOptions = {}): Promise<DevServerHandle> {
+  const picked = opts.port === 0 && (opts.uiPort === 0 || opts.uiPort === false);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts);
+    } catch (err) {
+      if (!picked || attempt === 3 || !/failed to start/.test((err as Error).message)) throw err;
+      (opts.log ?? (() => {}))(`temporal: start failed (${(err as Error).message.split('\n')[0]}); trying again on other ports`);
+    }
+  }
+}
+
+async function startOnce(opts: DevServerOptions): Promise<DevServerHandle> {
   const log = opts.log ?? (() => {});
   const ip = opts.ip ?? '127.0.0.1';
   const namespace = opts.namespace ?? 'default';
@@ -114,28 +129,11 @@ export async function startTemporalDevServer(opts: DevServerOptions = {}): Promi
   log(`temporal: starting ${cli.path} ${args.join(' ')}`);
 
   const logStream = opts.logFile ? openLog(opts.logFile) : null;
-  const tail = outputTail(30);
-  // Own process group (detached): a terminal Ctrl-C reaches only us, so the app can stop its workers
-  // first and then the server, instead of the server vanishing under draining workers.
-  const child = spawn(cli.path, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  const onOutput = (chunk: Buffer) => {
-    logStream?.write(chunk);
-    tail.add(chunk.toString('utf8'));
-  };
-  child.stdout!.on('data', onOutput);
-  child.stderr!.on('data', onOutput);
-  const exited = new Promise<string>((resolve) => {
-    child.once('error', (e) => resolve(`could not run ${cli.path}: ${e.message}`));
-    child.once('exit', (code, signal) => resolve(`exited with code ${code} signal ${signal}`));
-  });
-  // Last resort if the app exits without calling stop(): do not leave a server behind.
-  const killOnExit = () => child.kill('SIGTERM');
-  process.once('exit', killOnExit);
-  void exited.then(() => process.removeListener('exit', killOnExit)); // restarts must not pile up listeners
+  const { child, exited, tail, release, firstProblem } = spawnServer(cli.path, args, { logStream, exitSignal: 'SIGTERM' });
   if (pidFile && child.pid) fs.writeFileSync(pidFile, `${child.pid} ${process.pid}\n`);
 
   const stop = once(async () => {
-    process.removeListener('exit', killOnExit);
+    release();
     await stopChild(child, exited, STOP_TIMEOUT_MS);
     if (pidFile) fs.rmSync(pidFile, { force: true });
     await new Promise<void>((r) => (logStream ? logStream.end(r) : r()));
@@ -149,7 +147,7 @@ export async function startTemporalDevServer(opts: DevServerOptions = {}): Promi
   } catch (e) {
     await stop();
     throw new Error(
-      `Temporal dev server failed to start on ${address}: ${(e as Error).message}\n${tail.text()}`,
+      `Temporal dev server failed to start on ${address}: ${(e as Error).message}${firstProblem() ? ` (${firstProblem()})` : ''}\n${tail.text()}`,
     );
   }
   log(`temporal: dev server ready on ${address}${uiUrl ? `, UI ${uiUrl}` : ''} in ${Date.now() - t0} ms`);

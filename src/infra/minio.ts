@@ -4,12 +4,11 @@
  * `go install` of a pinned pseudo-version into that cache. Unlike the Temporal CLI there is no download
  * fallback: without Go or a binary, resolveMinio() fails, saying what to install.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { freePort, stopChild } from './net';
-import { outputTail } from './outputTail';
+import { spawnServer } from './serverProcess';
 import { goInstall, isExecutableFile, lifecycleCacheDir, which } from './temporalCli';
 
 /** MinIO has no Go-installable release tags; this is the commit `go install …@latest` gave on 2026-11-26. */
@@ -113,30 +112,13 @@ export async function startMinio(opts: MinioOptions): Promise<MinioHandle> {
 async function launch(binary: string, host: string, port: number, accessKeyId: string, secretAccessKey: string, opts: MinioOptions): Promise<MinioHandle> {
   const endpoint = `http://${host}:${port}`;
   const logStream = opts.logFile ? fs.createWriteStream(opts.logFile, { flags: 'a' }) : null;
-  const tail = outputTail(30);
-  const child = spawn(binary, ['server', opts.dataDir, '--address', `${host}:${port}`, '--quiet'], {
-    // The web console is not needed: with the browser off MinIO opens no second port.
-    env: { ...process.env, MINIO_ROOT_USER: accessKeyId, MINIO_ROOT_PASSWORD: secretAccessKey, MINIO_BROWSER: 'off', MINIO_UPDATE: 'off' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  const onOutput = (chunk: Buffer) => {
-    logStream?.write(chunk);
-    tail.add(chunk.toString('utf8'));
-  };
-  child.stdout!.on('data', onOutput);
-  child.stderr!.on('data', onOutput);
-  const exited = new Promise<string>((resolve) => {
-    child.once('error', (e) => resolve(`could not run ${binary}: ${e.message}`));
-    child.once('exit', (code, signal) => resolve(`exited with code ${code} signal ${signal}`));
-  });
-  const killOnExit = () => child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  void exited.then(() => process.removeListener('exit', killOnExit));
+  // The web console is not needed: with the browser off MinIO opens no second port.
+  const env = { ...process.env, MINIO_ROOT_USER: accessKeyId, MINIO_ROOT_PASSWORD: secretAccessKey, MINIO_BROWSER: 'off', MINIO_UPDATE: 'off' };
+  const { child, exited, tail, release } = spawnServer(binary, ['server', opts.dataDir, '--address', `${host}:${port}`, '--quiet'], { env, logStream, exitSignal: 'SIGKILL' });
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
-      process.removeListener('exit', killOnExit);
+      release();
       await stopChild(child, exited, STOP_TIMEOUT_MS);
       await new Promise<void>((r) => (logStream ? logStream.end(r) : r()));
     })());

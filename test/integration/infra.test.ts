@@ -28,7 +28,7 @@ describe('temporal dev server (real CLI)', () => {
 
   beforeAll(async () => {
     server = await startTemporalDevServer({
-      port: await freePort(),
+      port: 0,
       uiPort: false,
       namespace: 'infra-test',
       searchAttributes: { ModelName: 'Keyword', Accuracy: 'Double' },
