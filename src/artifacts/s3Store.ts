@@ -9,8 +9,9 @@ import {
 } from '@aws-sdk/client-s3';
 import { isNotFound, isTransientS3Error, s3ErrorName, s3Hint, s3Status } from '../data/s3';
 import {
-  ARTIFACT_KEY, ArtifactIntegrityError, artifactKey, checkNamedKey, hashFile, PRIVATE_DIR, PRIVATE_FILE, privateFileStream, verified, verifying, writeHashed,
+  ARTIFACT_KEY, ArtifactIntegrityError, artifactKey, checkNamedKey, hashFile, PRIVATE_DIR, PRIVATE_FILE, privateFileStream, verified, verifying,
   type ArtifactKind, type ArtifactRef, type ArtifactStore,
+  StagingArtifactStore,
 } from './store';
 
 const MiB = 1024 * 1024;
@@ -49,7 +50,7 @@ export class ArtifactStoreError extends Error {
  * the right size is not uploaded again. Downloads for localFile() are cached in DATA_DIR/cache, verified
  * and renamed into place; the cache is only a cache and may be deleted at any time.
  */
-export class S3ArtifactStore implements ArtifactStore {
+export class S3ArtifactStore extends StagingArtifactStore implements ArtifactStore {
   readonly location: string;
   readonly bucket: string;
   readonly prefix: string;
@@ -61,6 +62,7 @@ export class S3ArtifactStore implements ArtifactStore {
   private readonly concurrency: number;
 
   constructor(options: S3StoreOptions) {
+    super();
     this.client = options.client;
     this.bucket = options.bucket;
     this.prefix = options.prefix.replace(/^\/+|\/+$/g, '');
@@ -70,21 +72,6 @@ export class S3ArtifactStore implements ArtifactStore {
     this.partSize = Math.max(5 * MiB, options.partSize ?? 16 * MiB);
     this.multipartThreshold = Math.max(this.partSize, options.multipartThreshold ?? 32 * MiB);
     this.concurrency = Math.max(1, options.concurrency ?? 4);
-  }
-
-  async putStream(source: NodeJS.ReadableStream, kind: ArtifactKind, extension: string): Promise<ArtifactRef> {
-    artifactKey(kind, '0'.repeat(64), extension); // refuse a bad kind or extension before reading anything
-    const tmp = await this.tmpFile();
-    try {
-      const { sha256, bytes } = await writeHashed(source, tmp);
-      return await this.upload(tmp, kind, sha256, bytes, extension);
-    } finally {
-      await fs.rm(tmp, { force: true });
-    }
-  }
-
-  async putBytes(data: Uint8Array | string, kind: ArtifactKind, extension: string): Promise<ArtifactRef> {
-    return this.putStream(Readable.from([Buffer.from(data)]), kind, extension);
   }
 
   /** Hashes and uploads the file; it then becomes the cached copy (moved into DATA_DIR/cache) or is removed. */
@@ -197,7 +184,7 @@ export class S3ArtifactStore implements ArtifactStore {
     return path.join(this.cacheDir, name.slice(0, 2), name);
   }
 
-  private async tmpFile(): Promise<string> {
+  protected async tmpFile(): Promise<string> {
     const dir = path.join(this.cacheDir, 'tmp');
     await fs.mkdir(dir, { recursive: true, mode: PRIVATE_DIR });
     return path.join(dir, randomUUID());
@@ -208,6 +195,10 @@ export class S3ArtifactStore implements ArtifactStore {
    * there (same address, same bytes), and keeps it as the cached copy, so the next localFile() needs no
    * download: linked when `consume` is false (a temporary file the caller removes), else moved.
    */
+  protected commit(file: string, kind: ArtifactKind, sha256: string, bytes: number, extension: string): Promise<ArtifactRef> {
+    return this.upload(file, kind, sha256, bytes, extension);
+  }
+
   private async upload(file: string, kind: ArtifactKind, sha256: string, bytes: number, extension: string, consume = false): Promise<ArtifactRef> {
     const relative = artifactKey(kind, sha256, extension);
     const key = this.objectKey(relative);

@@ -151,14 +151,14 @@ export async function hashFile(file: string): Promise<{ sha256: string; bytes: n
  * leaves a half-written artifact under its final name, and the same bytes always land on the same key.
  * Datasets and models may be confidential: files are readable by the product's user only (0600, 0700).
  */
-export class LocalArtifactStore implements ArtifactStore {
-  readonly root: string;
-  readonly location: string;
-
-  constructor(root: string) {
-    this.root = path.resolve(root);
-    this.location = pathToFileURL(this.root).href;
-  }
+/**
+ * putStream and putBytes for stores that stage the bytes in a local temporary file, hashed on the way,
+ * and then commit that file under its content address.
+ */
+export abstract class StagingArtifactStore {
+  protected abstract tmpFile(): Promise<string>;
+  /** Puts the staged file under its address; the caller removes the file afterwards if it is still there. */
+  protected abstract commit(file: string, kind: ArtifactKind, sha256: string, bytes: number, extension: string): Promise<ArtifactRef>;
 
   /** Copies a readable stream into the store; returns its content address. */
   async putStream(source: NodeJS.ReadableStream, kind: ArtifactKind, extension: string): Promise<ArtifactRef> {
@@ -166,7 +166,7 @@ export class LocalArtifactStore implements ArtifactStore {
     const tmp = await this.tmpFile();
     try {
       const { sha256, bytes } = await writeHashed(source, tmp);
-      return await this.place(tmp, kind, sha256, bytes, extension);
+      return await this.commit(tmp, kind, sha256, bytes, extension);
     } finally {
       await fs.rm(tmp, { force: true });
     }
@@ -174,6 +174,17 @@ export class LocalArtifactStore implements ArtifactStore {
 
   async putBytes(data: Uint8Array | string, kind: ArtifactKind, extension: string): Promise<ArtifactRef> {
     return this.putStream(Readable.from([Buffer.from(data)]), kind, extension);
+  }
+}
+
+export class LocalArtifactStore extends StagingArtifactStore implements ArtifactStore {
+  readonly root: string;
+  readonly location: string;
+
+  constructor(root: string) {
+    super();
+    this.root = path.resolve(root);
+    this.location = pathToFileURL(this.root).href;
   }
 
   /**
@@ -185,7 +196,7 @@ export class LocalArtifactStore implements ArtifactStore {
     const { sha256, bytes } = await hashFile(file);
     try {
       await fs.chmod(file, PRIVATE_FILE);
-      return await this.place(file, kind, sha256, bytes, extension);
+      return await this.commit(file, kind, sha256, bytes, extension);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
       const ref = await this.putStream(createReadStream(file), kind, extension);
@@ -258,14 +269,14 @@ export class LocalArtifactStore implements ArtifactStore {
     return file;
   }
 
-  private async tmpFile(): Promise<string> {
+  protected async tmpFile(): Promise<string> {
     const tmpDir = path.join(this.root, 'tmp');
     await fs.mkdir(tmpDir, { recursive: true, mode: PRIVATE_DIR });
     return path.join(tmpDir, randomUUID());
   }
 
   /** Renames a finished, hashed file to its content address. */
-  private async place(file: string, kind: ArtifactKind, sha256: string, bytes: number, extension: string): Promise<ArtifactRef> {
+  protected async commit(file: string, kind: ArtifactKind, sha256: string, bytes: number, extension: string): Promise<ArtifactRef> {
     const final = path.join(this.root, ...artifactKey(kind, sha256, extension).split('/'));
     await fs.mkdir(path.dirname(final), { recursive: true, mode: PRIVATE_DIR });
     await fs.rename(file, final);

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildColumnar } from '../../src/data/columnar';
 import { queryRows, withDuckDB } from '../../src/data/duckdb';
 import { binCounts, binOf, profileColumnar } from '../../src/data/profiler';
+import { mulberry32 } from '../../src/domain/split';
 import {
   EXAMPLE_ROWS,
   HISTOGRAM_BINS,
@@ -26,17 +27,9 @@ beforeAll(async () => {
 });
 afterAll(() => fs.rm(dir, { recursive: true, force: true }));
 
-/** mulberry32: a small seeded generator, so the data is the same on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+
+/** The split's seeded generator, so the data is the same on every run. */
+const random = mulberry32;
 
 /** A cell as written, and what it is: missing, a number (with its value), or text. */
 type Cell = { text: string; kind: 'missing' } | { text: string; kind: 'number'; value: number } | { text: string; kind: 'text' };
