@@ -73,7 +73,8 @@ export interface LifecycleStatus {
   deployment: Deployment | null;
   outcome: Ending | null;
   /** Where and why a failed run stopped (e.g. stage validate, DatasetInvalid, the findings). */
-  failure: { stage: Stage; type: string; message: string } | null;
+  /** Why the run failed; a failed validation also links its report. */
+  failure: { stage: Stage; type: string; message: string; reportUrl?: string } | null;
 }
 
 export interface LifecycleResult {

@@ -157,7 +157,7 @@ function trackStatus(input: LifecycleInput) {
     fail(err: unknown) {
       const cause = rootFailure(err);
       status.outcome = isCancellation(err) ? 'cancelled' : 'failed';
-      status.failure = { stage: status.stage, type: cause.type, message: cause.message };
+      status.failure = { stage: status.stage, ...cause };
       upsertMemo({ outcome: status.outcome, failure: status.failure });
     },
   };
@@ -165,10 +165,13 @@ function trackStatus(input: LifecycleInput) {
 }
 
 /** The innermost failure of an activity or child (its type names the problem, e.g. DatasetInvalid). */
-function rootFailure(err: unknown): { type: string; message: string } {
-  let e = err as (Error & { cause?: unknown; type?: string }) | undefined;
-  while (e?.cause instanceof Error) e = e.cause as Error & { cause?: unknown; type?: string };
-  return { type: e?.type ?? e?.name ?? 'Error', message: e?.message ?? String(err) };
+function rootFailure(err: unknown): { type: string; message: string; reportUrl?: string } {
+  type Cause = Error & { cause?: unknown; type?: string; details?: unknown[] };
+  let e = err as Cause | undefined;
+  while (e?.cause instanceof Error) e = e.cause as Cause;
+  // A failed validation's details carry the link to its report (see validateDataset).
+  const reportUrl = (e?.details?.[0] as { reportUrl?: unknown } | undefined)?.reportUrl;
+  return { type: e?.type ?? e?.name ?? 'Error', message: e?.message ?? String(err), ...(typeof reportUrl === 'string' ? { reportUrl } : {}) };
 }
 
 function summarise(e: Evaluation): Record<string, unknown> {

@@ -518,6 +518,9 @@ describe.concurrent(`bad input: ${BAD_FILES.length} bad files each fail once, fa
       for (const ref of [ingested, ingested.table, ingested.profile]) expect(await exists(ref.uri)).toBe(false);
       // ... but the report stays, as JSON and as the page its link opens.
       const details = failure.details![0] as { report: ArtifactRef; reportUrl: string; errors: number };
+      // The status and memo link the report of the failed validation, for whoever looks at the run.
+      expect(status.failure!.reportUrl).toBe(details.reportUrl);
+      expect(memo!.failure).toMatchObject({ reportUrl: details.reportUrl });
       expect(JSON.parse((await readUri(details.report.uri)).toString('utf8'))).toMatchObject({ passed: false, dataset: { sha256 } });
       const page = await fetchReport(reportPath(details.reportUrl));
       expect(page.status).toBe(200);
