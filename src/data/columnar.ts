@@ -57,6 +57,8 @@ export interface ColumnarDataset {
 export const MISSING_TOKENS = ['', 'na', 'n/a', 'nan', 'null', 'none', '?'] as const;
 const DELIMITERS = [',', ';', '\t', '|'];
 const READABLE = 'readable formats are CSV, gzip-compressed CSV and Parquet';
+/** SQL: a number written with a decimal comma ("1234,5", "-0,25") or an integer. */
+const DECIMAL_COMMA = (v: string) => `regexp_full_match(trim(${v}), '[+-]?[0-9]+(,[0-9]+)?')`;
 /** Columns per typing query (see typing below). */
 const COLUMNS_PER_PASS = 200;
 
@@ -206,13 +208,15 @@ export async function buildColumnar(db: DuckDBConnection, files: readonly string
       const counts = candidates.slice(start, start + COLUMNS_PER_PASS).map((n, k) => `count(${present(ident(n))}) AS p${start + k}, count(${asNumber(present(ident(n)))}) AS n${start + k}`);
       typed = { ...typed, ...(await queryRows(db, `SELECT ${counts.join(', ')} FROM ${source}`))[0] };
     }
-    // A padded or oddly written missing value (" NA ", "nA") in a CSV column of numbers is still missing,
-    // not text: counted only for the columns that hold numbers and something else (rarely any).
-    const mixed = options.format === 'parquet' ? [] : candidates.flatMap((n, i) => (Number(typed[`n${i}`]) > 0 && Number(typed[`p${i}`]) > Number(typed[`n${i}`]) ? [i] : []));
+    // Columns holding something besides plain numbers (rarely any but text), counted once more, in a CSV:
+    // - a padded or oddly written missing value (" NA ", "nA") is still missing, not text;
+    // - in a ";" file (European exports), "1234,5" is a number with a decimal comma.
+    const mixed = options.format === 'parquet' ? [] : candidates.flatMap((_, i) => (Number(typed[`p${i}`]) > Number(typed[`n${i}`]) ? [i] : []));
     for (let start = 0; start < mixed.length; start += COLUMNS_PER_PASS) {
       const counts = mixed.slice(start, start + COLUMNS_PER_PASS).map((i) => {
         const v = ident(candidates[i]);
-        return `count(*) FILTER (WHERE ${v} IS NOT NULL AND ${asNumber(v)} IS NULL AND ${missing(v)}) AS t${i}`;
+        const tokens = `count(*) FILTER (WHERE ${v} IS NOT NULL AND ${asNumber(v)} IS NULL AND ${missing(v)}) AS t${i}`;
+        return delimiter === ';' ? `${tokens}, count(*) FILTER (WHERE ${DECIMAL_COMMA(v)}) AS c${i}` : tokens;
       });
       typed = { ...typed, ...(await queryRows(db, `SELECT ${counts.join(', ')} FROM ${source}`))[0] };
     }
@@ -228,9 +232,12 @@ export async function buildColumnar(db: DuckDBConnection, files: readonly string
   }
   const numeric = new Set(names.filter((n) => !textual.has(n)));
   const withNumbers = new Set<string>();
+  const commaDecimals = new Set<string>();
   candidates.forEach((n, i) => {
-    if (Number(typed[`n${i}`]) > 0) withNumbers.add(n);
-    if (Number(typed[`n${i}`]) > 0 && Number(typed[`p${i}`]) === Number(typed[`n${i}`]) + Number(typed[`t${i}`] ?? 0)) numeric.add(n);
+    const [present, numbers, tokens, commas] = ['p', 'n', 't', 'c'].map((k) => Number(typed[`${k}${i}`] ?? 0));
+    if (numbers > 0) withNumbers.add(n);
+    if (numbers > 0 && present === numbers + tokens) numeric.add(n);
+    else if (commas > 0 && present === commas + tokens) commaDecimals.add(n);
   });
 
   // Pass 2: the typed file. Text is trimmed and missing spellings become NULL.
@@ -239,6 +246,7 @@ export async function buildColumnar(db: DuckDBConnection, files: readonly string
     // A NaN in a Parquet float column is a missing value, as in pandas.
     if (!textual.has(n)) return `CASE WHEN isnan(CAST(${v} AS DOUBLE)) THEN NULL ELSE CAST(${v} AS DOUBLE) END AS ${v}`;
     if (numeric.has(n)) return `${asNumber(present(v))} AS ${v}`;
+    if (commaDecimals.has(n)) return `${asNumber(`replace(${v}, ',', '.')`)} AS ${v}`;
     return `CASE WHEN ${missing(v)} THEN NULL ELSE trim(${v}) END AS ${v}`;
   });
   try {
@@ -250,7 +258,10 @@ export async function buildColumnar(db: DuckDBConnection, files: readonly string
   }
   return {
     rows: Number(typed.rows),
-    columns: names.map((name) => ({ name, storedAs: numeric.has(name) ? 'numeric' : 'text', hasNumbers: numeric.has(name) || withNumbers.has(name) })),
+    columns: names.map((name) => {
+      const isNumeric = numeric.has(name) || commaDecimals.has(name);
+      return { name, storedAs: isNumeric ? 'numeric' : 'text', hasNumbers: isNumeric || withNumbers.has(name) };
+    }),
     delimiter: delimiter === ',' ? null : delimiter,
   };
 }

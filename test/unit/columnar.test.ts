@@ -152,7 +152,7 @@ describe('buildColumnar: CSV values and types', () => {
   });
 
   it.each([
-    [';', 'price;km;note\n1,5;2;"a;b"\n3;4;c\n', [{ price: '1,5', km: 2, note: 'a;b' }, { price: '3', km: 4, note: 'c' }]],
+    [';', 'price;km;note\n1,5;2;"a;b"\n3;4;c\n', [{ price: 1.5, km: 2, note: 'a;b' }, { price: 3, km: 4, note: 'c' }]],
     ['\t', 'price\tkm\tnote\n1.5\t2\t"a\tb"\n3\t4\tc\n', [{ price: 1.5, km: 2, note: 'a\tb' }, { price: 3, km: 4, note: 'c' }]],
     ['|', 'price|km|note\n1.5|2|"a|b"\n3|4|c\n', [{ price: 1.5, km: 2, note: 'a|b' }, { price: 3, km: 4, note: 'c' }]],
   ])('finds the delimiter %j from the header line and reports it', async (delimiter, text, rows) => {
@@ -161,8 +161,15 @@ describe('buildColumnar: CSV values and types', () => {
     expect(built.rows).toEqual(rows);
   });
 
-  it('a decimal comma is text, not a number (the file is not guessed to be European)', async () => {
-    const built = await build('price;km\n1,5;2\n');
+  it('in a ";" file, a column of decimal commas is a number (European exports); mixed with text it stays text', async () => {
+    const built = await build('price;km;note\n1234,5;2;1,5\n-0,25;NA;abc\n7; 3 ;2\n');
+    expect(built.types).toMatchObject({ price: 'DOUBLE', km: 'DOUBLE', note: 'VARCHAR' });
+    expect(column(built, 'price')).toEqual([1234.5, -0.25, 7]);
+    expect(column(built, 'note')).toEqual(['1,5', 'abc', '2']);
+  });
+
+  it('in a "," file, a quoted "1,5" is text: a comma there may as well separate thousands', async () => {
+    const built = await build('price,km\n"1,5",2\n"2,5",3\n');
     expect(built.types.price).toBe('VARCHAR');
   });
 
