@@ -128,10 +128,15 @@ export const tasks = {
 
   /** Candidate, naive mean baseline and champion on the same seeded holdout, through ONNX Runtime. */
   async evaluate(input: EvaluateTask): Promise<Scores> {
-    const { train, holdout } = await load(input.dataset, input.schema, input.columns, input.target, input.split, ['train', 'holdout']);
+    const { holdout } = await load(input.dataset, input.schema, input.columns, input.target, input.split, ['holdout']);
     const actual = targetValues(holdout, input.target);
     const candidate = await score(await readFile(input.candidate.file), input.candidate.signature, holdout, actual);
-    const baselineModel = meanBaseline(train, input.features, input.target);
+    // The baseline predicts the training rows' mean target whatever the row: its weights are 0, so its
+    // encodings (fitted here on the holdout) only give it the candidate's inputs, and of the training rows
+    // only the target is loaded.
+    const { train } = await load(input.dataset, input.schema, [input.target], input.target, input.split, ['train']);
+    const trainTarget = targetValues(train, input.target);
+    const baselineModel = { ...meanBaseline(holdout, input.features, input.target), intercept: trainTarget.reduce((sum, y) => sum + y, 0) / trainTarget.length };
     const baseline = await score(buildLinearModelOnnx(baselineModel, { docString: 'naive mean baseline' }), linearModelSignature(baselineModel), holdout, actual);
     const champion = input.champion ? await score(await readFile(input.champion.file), input.champion.signature, holdout, actual) : null;
     return { holdoutRows: holdout.rowCount, candidate, baseline, champion };

@@ -123,12 +123,22 @@ export function fitFeatureEncodings(table: Table, features: string[], params?: P
 }
 
 /**
- * Per-feature encoded view of a table: numeric -> standardized values, categorical -> index of
- * the one-hot column (-1 for unknown/missing). `offset` is the feature's first encoded column.
+ * Per-feature encoded view of a table: numeric -> its values with the standardization (see standardized),
+ * categorical -> index of the one-hot column (-1 for unknown/missing). `offset` is the feature's first encoded column.
  */
 type EncodedFeature =
-  | { kind: 'numeric'; offset: number; z: Float64Array }
+  | { kind: 'numeric'; offset: number; values: Float64Array; mean: number; std: number }
   | { kind: 'categorical'; offset: number; index: Int32Array };
+
+/**
+ * The standardized value of row `r`, computed when needed rather than stored: a copy of every numeric
+ * column would double training's memory. Same operation order as the ONNX graph: impute, subtract the
+ * mean, divide by the std.
+ */
+function standardized(f: Extract<EncodedFeature, { kind: 'numeric' }>, r: number): number {
+  const v = Number.isNaN(f.values[r]) ? f.mean : f.values[r];
+  return (v - f.mean) / f.std;
+}
 
 function encodeFeatures(encodings: FeatureEncoding[], table: Table): EncodedFeature[] {
   let offset = 0;
@@ -139,15 +149,7 @@ function encodeFeatures(encodings: FeatureEncoding[], table: Table): EncodedFeat
     if (enc.kind === 'numeric') {
       if (col.kind !== 'numeric') throw kindMismatch();
       offset += 1;
-      const values = col.values;
-      const std = effectiveStd(enc.std);
-      const z = new Float64Array(table.rowCount);
-      // Same operation order as the ONNX graph: impute, subtract mean, divide by std.
-      for (let i = 0; i < table.rowCount; i++) {
-        const v = Number.isNaN(values[i]) ? enc.mean : values[i];
-        z[i] = (v - enc.mean) / std;
-      }
-      return { kind: 'numeric', offset: start, z };
+      return { kind: 'numeric', offset: start, values: col.values, mean: enc.mean, std: effectiveStd(enc.std) };
     }
     if (col.kind !== 'categorical') throw kindMismatch();
     offset += enc.categories.length;
@@ -228,7 +230,7 @@ export function fitRidge(table: Table, features: string[], target: string, param
     for (const f of encoded) {
       if (f.kind === 'numeric') {
         idx[k] = f.offset;
-        val[k++] = f.z[r];
+        val[k++] = standardized(f, r);
       } else if (f.index[r] >= 0) {
         idx[k] = f.offset + f.index[r];
         val[k++] = 1;
@@ -281,7 +283,7 @@ export function predictLinear(model: LinearModel, table: Table): Float64Array {
   for (const f of encoded) {
     if (f.kind === 'numeric') {
       const w = model.weights[f.offset];
-      for (let r = 0; r < table.rowCount; r++) dot[r] += w * f.z[r];
+      for (let r = 0; r < table.rowCount; r++) dot[r] += w * standardized(f, r);
     } else {
       for (let r = 0; r < table.rowCount; r++) if (f.index[r] >= 0) dot[r] += model.weights[f.offset + f.index[r]];
     }
