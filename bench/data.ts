@@ -2,7 +2,7 @@
  * Data at scale: ingest (copy, parse once into the typed Parquet form), profile and validate a generated
  * 20-column file (14 numeric, 6 categorical, missing values, odd column names) through the product's own
  * ingest and validate activities, on the real embedded PostgreSQL. The file is cached between runs.
- *   npm run bench -- data [--rows 5000000] [--format csv|parquet] [--lifecycle 1]
+ *   npm run bench -- data [--rows 5000000] [--format csv|parquet] [--lifecycle 1] [--memory-limit 256MB]
  *
  * `ingest_s` is the ingest activity without its profile: copying, hashing, format sniffing and the two
  * passes that write the typed form. `profile_validate_s` is the profile of the typed form plus the
@@ -42,6 +42,8 @@ const Options = z
     rows: z.coerce.number().int().min(1000).max(50_000_000).default(1_000_000),
     format: z.enum(['csv', 'parquet']).default('csv'),
     lifecycle: z.enum(['0', '1']).default('0'),
+    /** DATA_MEMORY_LIMIT for this run (default: the product's default). */
+    'memory-limit': z.string().optional(),
   })
   .strict();
 
@@ -126,7 +128,7 @@ export default async function data(options: Record<string, string>) {
   const file = await benchFile(o.rows, o.format);
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'lifecycle-bench-data-'));
   await fs.chmod(dataDir, 0o755);
-  const config = loadConfig({ DATA_DIR: dataDir, INGEST_ROOTS: path.dirname(file), POSTGRES_PORT: '0', TEMPORAL_PORT: '0', TEMPORAL_UI_PORT: '0', LOG_LEVEL: 'warn' });
+  const config = loadConfig({ DATA_DIR: dataDir, INGEST_ROOTS: path.dirname(file), POSTGRES_PORT: '0', TEMPORAL_PORT: '0', TEMPORAL_UI_PORT: '0', LOG_LEVEL: 'warn', DATA_MEMORY_LIMIT: o['memory-limit'] });
   const log = createLogger('warn');
   const services = await startServices(config, log);
   const rss = rssSampler();
