@@ -14,6 +14,7 @@ import type { Logger } from './logger';
 import { createPool } from './registry/db';
 import type { SupervisorStatus } from './infra/supervisor';
 import { Registry } from './registry/registry';
+import { AliasCache } from './serving/aliasCache';
 import { Predictor } from './serving/predictor';
 import { ensureSearchAttributes } from './workers/searchAttributes';
 import { installTemporalRuntime } from './workers/temporalLogging';
@@ -171,13 +172,18 @@ export interface ApiOptions {
   worker?: { status(): WorkerStatus };
   /** Supervisors of embedded servers, for readiness notes ("restarting", "restarted 2 times"). */
   supervised?: () => Partial<Record<string, SupervisorStatus>>;
+  /** How often the alias cache reads every served model's aliases again besides notifications (default 30 s). */
+  aliasResyncMs?: number;
 }
 
 /**
  * Starts the HTTP API; resolves once it listens. `temporalCliPath` is the CLI named in the commands the
  * API hands out (default: `temporal` on PATH).
  */
-export async function startApi(ctx: AppContext, options: ApiOptions = {}): Promise<{ app: FastifyInstance; url: string; stop(): Promise<void> }> {
+export async function startApi(
+  ctx: AppContext,
+  options: ApiOptions = {},
+): Promise<{ app: FastifyInstance; url: string; predictor: Predictor; aliases: AliasCache; stop(): Promise<void> }> {
   const pool: pg.Pool = createPool(ctx.databaseUrl, ctx.log);
   const registry = new Registry(pool);
   const connection = await Connection.connect({
@@ -187,7 +193,9 @@ export async function startApi(ctx: AppContext, options: ApiOptions = {}): Promi
   });
   const temporal = new Client({ connection, namespace: ctx.config.TEMPORAL_NAMESPACE });
   const store = createArtifactStore(ctx.config, ctx.log);
-  const predictor = new Predictor(registry, store, ctx.log);
+  // Aliases in memory, kept fresh by LISTEN/NOTIFY and a periodic resync: no query per prediction.
+  const aliases = new AliasCache(registry, ctx.databaseUrl, ctx.log, { resyncMs: options.aliasResyncMs });
+  const predictor = new Predictor(registry, store, ctx.log, { aliases });
   const note = (name: string) => {
     const s = options.supervised?.()[name];
     return s?.restarts ? `restarted ${s.restarts} time${s.restarts === 1 ? '' : 's'} by its supervisor` : undefined;
@@ -231,8 +239,11 @@ export async function startApi(ctx: AppContext, options: ApiOptions = {}): Promi
   return {
     app,
     url,
+    predictor,
+    aliases,
     async stop() {
       await app.close();
+      await aliases.close();
       await predictor.close();
       await connection.close();
       await pool.end();

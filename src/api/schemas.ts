@@ -170,6 +170,21 @@ const FeatureValue = z.union([z.number(), z.string(), z.null()], {
 /** A row keyed by feature name; `__proto__` is refused by the body parser, and the document says so. */
 const PredictRow = z.record(z.string().regex(/^(?!__proto__$)/, 'must not be "__proto__"'), FeatureValue);
 
+/**
+ * Which version answers a prediction: `?version=3` pins a version number, `?alias=staging` the version
+ * behind an alias; neither means the `production` alias. Both at once is a 400.
+ */
+export const PredictQuery = z
+  .strictObject({
+    version: z.coerce.number().int('must be a whole number').min(1, 'must be 1 or more').max(2_147_483_647).optional().describe('a version number of the model'),
+    alias: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, 'must be 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit')
+      .optional()
+      .describe('an alias of the model (default production)'),
+  })
+  .refine((q) => q.version === undefined || q.alias === undefined, { message: 'give either version or alias, not both', path: ['alias'] });
+
 export const MAX_PREDICT_ROWS = 10_000;
 export const PredictBody = z.strictObject({
   rows: z

@@ -23,7 +23,7 @@ import { installJsonBodyParser } from './jsonBody';
 import { installReportRoutes } from './reports';
 import {
   ApprovalTokenAnswer, ApprovalTokenBody, DecisionBody, DecisionRefused, DecisionVerdict, Decisions, ErrorBody, ModelParams,
-  Models, PredictBody, Predicted, RequesterProofAnswer, RunStatusQuery, ROUTER_MAX_PARAM_LENGTH, RequesterProofBody, RunParams, RunStatus, Started, StartBody, Versions,
+  Models, PredictBody, Predicted, PredictQuery, RequesterProofAnswer, RunStatusQuery, ROUTER_MAX_PARAM_LENGTH, RequesterProofBody, RunParams, RunStatus, Started, StartBody, Versions,
 } from './schemas';
 import { signalCommand, startCommand, type TemporalCliTarget } from './temporalCommands';
 
@@ -299,9 +299,15 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     {
       config: { access: 'predict' },
       bodyLimit: BODY_LIMIT.predict,
-      schema: { summary: 'Predict with the production version', params: ModelParams, body: PredictBody, response: responses({ 200: Predicted }, [...AUTH, ...PARAM, ...BODY, 422, 503]) },
+      schema: {
+        summary: 'Predict with the production version, or a version or alias named in the query',
+        params: ModelParams,
+        querystring: PredictQuery,
+        body: PredictBody,
+        response: responses({ 200: Predicted }, [...AUTH, ...PARAM, ...BODY, 422, 503]),
+      },
     },
-    async (request) => deps.predictor.predict(request.params.name, request.body.rows),
+    async (request) => deps.predictor.predict(request.params.name, request.body.rows, request.query),
   );
 
   return app;

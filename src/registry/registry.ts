@@ -275,6 +275,32 @@ export class Registry {
     return rows[0] ? toModelVersion(rows[0]) : null;
   }
 
+  /**
+   * Every alias of the given models with the version it points to: one query for the serving cache's
+   * first use of a model and for its resyncs. Models without aliases are absent from the answer.
+   */
+  async aliasesOf(modelNames: string[]): Promise<Map<string, Map<string, ModelVersion>>> {
+    const { rows } = await this.pool.query(
+      `SELECT a.alias, ${VERSION_COLUMNS.split(',').map((c) => 'v.' + c.trim()).join(', ')}
+       FROM aliases a JOIN model_versions v ON v.id = a.version_id WHERE a.model_name = ANY($1::text[])`,
+      [modelNames],
+    );
+    const byModel = new Map<string, Map<string, ModelVersion>>();
+    for (const row of rows) {
+      const version = toModelVersion(row);
+      let aliases = byModel.get(version.modelName);
+      if (!aliases) byModel.set(version.modelName, (aliases = new Map()));
+      aliases.set(row.alias, version);
+    }
+    return byModel;
+  }
+
+  /** A model's version by its number (e.g. a request pinning `?version=3`). */
+  async versionByNumber(modelName: string, version: number): Promise<ModelVersion | null> {
+    const { rows } = await this.pool.query(`SELECT ${VERSION_COLUMNS} FROM model_versions WHERE model_name = $1 AND version = $2`, [modelName, version]);
+    return rows[0] ? toModelVersion(rows[0]) : null;
+  }
+
   /** Moves an alias and writes its history in one transaction; a repeated moveKey changes nothing. */
   async moveAlias(move: AliasMove): Promise<{ fromVersionId: number | null; toVersionId: number; replayed: boolean }> {
     return this.transaction(async (client) => {

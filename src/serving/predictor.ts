@@ -1,6 +1,7 @@
 import type { ArtifactStore } from '../artifacts/store';
 import type { Logger } from '../logger';
 import type { ModelVersion, Registry } from '../registry/registry';
+import { queryingAliases, type AliasSource } from './aliasCache';
 import { createSession, predictTable, type OnnxSession } from './onnxSession';
 import { rowsToTable } from './rows';
 
@@ -19,56 +20,138 @@ export interface Prediction {
   predictions: number[];
 }
 
+/** Which version answers: a pinned version number, or the version behind an alias (default `production`). */
+export interface PredictTarget {
+  version?: number;
+  alias?: string;
+}
+
+export interface PredictorOptions {
+  /** Where aliases are resolved: the process's AliasCache in the API; by default a registry query per request. */
+  aliases?: AliasSource;
+  /** How long a session no alias points at stays open after its last request. Default 30 s. */
+  releaseAfterMs?: number;
+}
+
+interface SessionEntry {
+  version: ModelVersion;
+  session: Promise<OnnxSession>;
+  ready: OnnxSession | null;
+  inFlight: number;
+  lastUsed: number;
+}
+
 /**
- * Serves the version behind a model's `production` alias. The alias is looked up on every request, so a
- * deploy takes effect at once; sessions are cached per version and the artifact's hash is checked before
- * ONNX Runtime loads it. Requests in flight on the old version finish on it.
+ * Serves a model's versions with ONNX Runtime. Aliases come from the alias source (in memory, moved by
+ * notifications); a moved alias is published only after its new session loaded, so a deploy never makes a
+ * request wait or fail. Sessions are cached per version, the artifact's hash checked before ONNX Runtime
+ * loads it. A session no alias points at any more is released once it has had no request for
+ * `releaseAfterMs` (requests in flight on it always finish).
  */
 export class Predictor {
-  private readonly sessions = new Map<number, { modelName: string; session: Promise<OnnxSession> }>();
+  private readonly sessions = new Map<number, SessionEntry>();
+  /** Pinned versions by model and number: rows of model_versions never change what serving reads. */
+  private readonly versions = new Map<string, ModelVersion>();
+  private readonly aliases: AliasSource;
+  private readonly releaseAfterMs: number;
+  private readonly sweeper: NodeJS.Timeout;
 
   constructor(
-    private readonly registry: Registry,
+    private readonly registry: Pick<Registry, 'resolveAlias' | 'versionByNumber'>,
     private readonly store: ArtifactStore,
     private readonly log: Logger,
-    /** How long a replaced version's session stays open for requests already using it. */
-    private readonly releaseAfterMs = 30_000,
-  ) {}
+    options: PredictorOptions = {},
+  ) {
+    this.aliases = options.aliases ?? queryingAliases(registry);
+    this.aliases.prepare = (version) => this.warm(version);
+    this.releaseAfterMs = options.releaseAfterMs ?? 30_000;
+    this.sweeper = setInterval(() => this.sweep(), Math.max(100, Math.min(this.releaseAfterMs / 2, 5_000))).unref();
+  }
 
-  async predict(modelName: string, rows: Record<string, unknown>[]): Promise<Prediction> {
-    const version = await this.registry.resolveAlias(modelName, 'production');
-    if (!version) throw new ModelNotDeployedError(`model "${modelName}" has no production version`);
+  async predict(modelName: string, rows: Record<string, unknown>[], target: PredictTarget = {}): Promise<Prediction> {
+    const version = await this.target(modelName, target);
+    const entry = this.entry(version);
+    const session = entry.ready ?? (await entry.session);
     const table = rowsToTable(rows, version.signature);
-    const predictions = Array.from(await predictTable(await this.session(version), version.signature, table));
-    // JSON has no Infinity or NaN: they would go out as null, a silent non-answer. Name the row instead.
-    const bad = predictions.findIndex((p) => !Number.isFinite(p));
-    if (bad >= 0) {
-      throw new PredictionError(`rows[${bad}]: the model's prediction is not a finite number (${predictions[bad]}); check the row's values are in a sensible range`);
+    entry.inFlight++;
+    let output: Float64Array;
+    try {
+      output = await predictTable(session, version.signature, table);
+    } finally {
+      entry.inFlight--;
+      entry.lastUsed = Date.now();
+    }
+    const predictions = new Array<number>(output.length);
+    for (let i = 0; i < output.length; i++) {
+      const p = output[i];
+      // JSON has no Infinity or NaN: they would go out as null, a silent non-answer. Name the row instead.
+      if (!Number.isFinite(p)) {
+        throw new PredictionError(`rows[${i}]: the model's prediction is not a finite number (${p}); check the row's values are in a sensible range`);
+      }
+      predictions[i] = p;
     }
     return { model: modelName, version: version.version, predictions };
   }
 
-  private session(version: ModelVersion): Promise<OnnxSession> {
-    const cached = this.sessions.get(version.id);
-    if (cached) return cached.session;
-    const session = this.store.read(version.artifact).then(createSession);
-    session.catch(() => this.sessions.delete(version.id));
-    this.retire(version.modelName);
-    this.sessions.set(version.id, { modelName: version.modelName, session });
-    this.log.info({ model: version.modelName, version: version.version }, 'model loaded');
-    return session;
+  /** Loads a version's session (hash checked) if it is not loaded yet; resolves once it can serve. */
+  async warm(version: ModelVersion): Promise<void> {
+    await this.entry(version).session;
   }
 
-  /** Drops the model's older sessions from the cache and releases them once in-flight requests are done. */
-  private retire(modelName: string): void {
+  private async target(modelName: string, target: PredictTarget): Promise<ModelVersion> {
+    if (target.version !== undefined) {
+      const key = `${modelName}\u0000${target.version}`;
+      let version = this.versions.get(key);
+      if (!version) {
+        const found = await this.registry.versionByNumber(modelName, target.version);
+        if (!found) throw new ModelNotDeployedError(`model "${modelName}" has no version ${target.version}`);
+        if (this.versions.size >= 10_000) this.versions.clear();
+        this.versions.set(key, (version = found));
+      }
+      return version;
+    }
+    const alias = target.alias ?? 'production';
+    const version = await this.aliases.resolve(modelName, alias);
+    if (!version) {
+      throw new ModelNotDeployedError(alias === 'production' ? `model "${modelName}" has no production version` : `model "${modelName}" has no alias "${alias}"`);
+    }
+    return version;
+  }
+
+  private entry(version: ModelVersion): SessionEntry {
+    const cached = this.sessions.get(version.id);
+    if (cached) return cached;
+    const entry: SessionEntry = { version, session: this.store.read(version.artifact).then(createSession), ready: null, inFlight: 0, lastUsed: Date.now() };
+    entry.session.then(
+      (s) => {
+        entry.ready = s;
+        this.log.info({ model: version.modelName, version: version.version }, 'model loaded');
+      },
+      () => this.sessions.get(version.id) === entry && this.sessions.delete(version.id),
+    );
+    this.sessions.set(version.id, entry);
+    return entry;
+  }
+
+  /** Releases sessions no alias points at and nobody used for `releaseAfterMs`. */
+  private sweep(): void {
+    const now = Date.now();
     for (const [id, entry] of this.sessions) {
-      if (entry.modelName !== modelName) continue;
+      if (entry.inFlight > 0 || now - entry.lastUsed < this.releaseAfterMs) continue;
+      if (this.aliases.isAliased(entry.version.modelName, id)) continue;
       this.sessions.delete(id);
-      setTimeout(() => void entry.session.then((s) => s.release()).catch(() => {}), this.releaseAfterMs).unref();
+      void entry.session.then((s) => s.release()).catch(() => {});
+      this.log.info({ model: entry.version.modelName, version: entry.version.version }, 'model released');
     }
   }
 
+  /** Versions whose sessions are loaded (tests). */
+  loadedVersions(modelName: string): number[] {
+    return [...this.sessions.values()].filter((e) => e.version.modelName === modelName).map((e) => e.version.version).sort((a, b) => a - b);
+  }
+
   async close(): Promise<void> {
+    clearInterval(this.sweeper);
     await Promise.allSettled([...this.sessions.values()].map(async (e) => (await e.session).release()));
     this.sessions.clear();
   }
