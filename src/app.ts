@@ -11,11 +11,14 @@ import { createArtifactStore } from './artifacts';
 import { loadOrCreateLocalSecrets } from './auth/localSecrets';
 import type { Config } from './config';
 import type { Logger } from './logger';
+import { countingModelLoads } from './metrics';
 import { createPool } from './registry/db';
 import type { SupervisorStatus } from './infra/supervisor';
 import { Registry } from './registry/registry';
 import { AliasCache } from './serving/aliasCache';
 import { Predictor } from './serving/predictor';
+import { FeedbackStore } from './serving/feedback';
+import { PredictionLog } from './serving/predictionLog';
 import { ensureSearchAttributes } from './workers/searchAttributes';
 import { installTemporalRuntime } from './workers/temporalLogging';
 import { createLifecycleWorker, type LifecycleWorker } from './workers/worker';
@@ -192,10 +195,18 @@ export async function startApi(
     interceptors: [defaultDeadline(TEMPORAL_CALL_DEADLINE_MS), makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 4 }))],
   });
   const temporal = new Client({ connection, namespace: ctx.config.TEMPORAL_NAMESPACE });
-  const store = createArtifactStore(ctx.config, ctx.log);
+  // Model reads count as model loads in /metrics.
+  const store = countingModelLoads(createArtifactStore(ctx.config, ctx.log));
   // Aliases in memory, kept fresh by LISTEN/NOTIFY and a periodic resync: no query per prediction.
   const aliases = new AliasCache(registry, ctx.databaseUrl, ctx.log, { resyncMs: options.aliasResyncMs });
   const predictor = new Predictor(registry, store, ctx.log, { aliases });
+  // Predictions are written in batches on a pool of their own: logging never takes the API's connections.
+  const logPool = createPool(ctx.databaseUrl, ctx.log);
+  const predictionLog = new PredictionLog(logPool, ctx.log, {
+    capacity: ctx.config.PREDICTION_LOG_BUFFER,
+    flushIntervalMs: msToNumber(ctx.config.PREDICTION_LOG_FLUSH_INTERVAL),
+    batchRows: ctx.config.PREDICTION_LOG_BATCH,
+  });
   const note = (name: string) => {
     const s = options.supervised?.()[name];
     return s?.restarts ? `restarted ${s.restarts} time${s.restarts === 1 ? '' : 's'} by its supervisor` : undefined;
@@ -234,6 +245,7 @@ export async function startApi(
     temporalCli: { path: options.temporalCliPath ?? 'temporal', address: ctx.temporalAddress, namespace: ctx.config.TEMPORAL_NAMESPACE },
     readiness,
     sources: ctx.config.ingest,
+    serving: { predictionLog, feedback: new FeedbackStore(pool) },
   });
   const url = await app.listen({ host: ctx.config.API_HOST, port: ctx.config.API_PORT });
   return {
@@ -243,6 +255,8 @@ export async function startApi(
     aliases,
     async stop() {
       await app.close();
+      await predictionLog.close(); // no request adds rows any more: write what is left
+      await logPool.end();
       await aliases.close();
       await predictor.close();
       await connection.close();

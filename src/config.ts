@@ -72,6 +72,14 @@ export const ConfigSchema = z.object({
   S3_ANONYMOUS: flag.default(false),
   /** Comma-separated buckets s3:// datasets may be read from; unset: any bucket the credentials can read. */
   INGEST_S3_BUCKETS: z.string().optional(),
+  /**
+   * Prediction log (src/serving/predictionLog.ts): rows held in memory at most while PostgreSQL is slow or
+   * down (beyond it the newest are dropped and counted, serving never waits), how often they are written,
+   * and how many rows one INSERT writes at most (reaching it also starts a write at once).
+   */
+  PREDICTION_LOG_BUFFER: z.coerce.number().int().min(1).max(10_000_000).default(50_000),
+  PREDICTION_LOG_FLUSH_INTERVAL: Duration.default('200ms'),
+  PREDICTION_LOG_BATCH: z.coerce.number().int().min(1).max(100_000).default(5_000),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
 });

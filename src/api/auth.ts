@@ -6,6 +6,11 @@ export const PERMISSIONS = {
   predict: ['viewer', 'engineer', 'approver', 'admin'],
   start: ['engineer', 'admin'],
   decide: ['approver', 'admin'],
+  /**
+   * Ground truth (`POST /models/{name}/feedback`) steers monitoring, canary promotion or rollback and
+   * retraining: a write with consequences, so a writing role, not every caller that may predict.
+   */
+  feedback: ['engineer', 'admin'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
 

@@ -192,7 +192,36 @@ export const PredictBody = z.strictObject({
     .min(1, 'must hold at least one row')
     .max(MAX_PREDICT_ROWS, `at most ${MAX_PREDICT_ROWS.toLocaleString('en')} rows per request`),
 });
-export const Predicted = z.object({ model: z.string(), version: z.number(), predictions: z.array(z.number()) });
+export const Predicted = z.object({
+  model: z.string(),
+  version: z.number(),
+  predictions: z.array(z.number()),
+  requestId: z.uuid().describe('this prediction\'s id, also in the `x-request-id` header: the key of its rows in the prediction log and of its feedback'),
+});
+
+/** One ground-truth value: the request id a prediction answered with, the row of that request (default 0), the actual value. */
+export const FeedbackItem = z.strictObject({
+  requestId: z.uuid().describe('the `requestId` of the prediction'),
+  row: z.number().int('must be a whole number').min(0).max(MAX_PREDICT_ROWS - 1).optional().describe('index of the row in the request\'s `rows` (default 0)'),
+  actual: z.number().describe('the true value of the target'),
+});
+export const MAX_FEEDBACK_ITEMS = 1_000;
+const FeedbackBatch = z.strictObject({ items: z.array(FeedbackItem).min(1, 'must hold at least one item').max(MAX_FEEDBACK_ITEMS, `at most ${MAX_FEEDBACK_ITEMS.toLocaleString('en')} items`) });
+/**
+ * One item, or `{"items": [...]}`. A body that is neither gets one message naming the fields of the form
+ * it looks like (with `items`: the batch; otherwise the single item).
+ */
+export const FeedbackBody = z.union([FeedbackItem, FeedbackBatch], {
+  error: (issue) => {
+    if (issue.code !== 'invalid_union' || !('errors' in issue)) return undefined;
+    const input = issue.input as Record<string, unknown> | null;
+    const batch = typeof input === 'object' && input !== null && !Array.isArray(input) && 'items' in input;
+    const issues = (issue.errors as { path: PropertyKey[]; message: string }[][])[batch ? 1 : 0] ?? [];
+    const where = (path: PropertyKey[]) => path.reduce<string>((s, k) => (typeof k === 'number' ? `${s}[${k}]` : s ? `${s}.${String(k)}` : String(k)), '');
+    return issues.map((i) => (i.path.length ? `${where(i.path)}: ${i.message}` : i.message)).join('; ') || 'must be {requestId, row?, actual} or {items: [...]}';
+  },
+});
+export const FeedbackAccepted = z.object({ accepted: z.number().int().describe('items recorded (202: stored now, whether or not the prediction is flushed yet)') });
 
 export const Health = z.object({ ok: z.boolean() });
 

@@ -21,6 +21,7 @@ import { errorHandler, HttpError } from './errors';
 import { installHealthRoutes, READINESS_CHECK_TIMEOUT_MS, type DependencyCheck } from './health';
 import { installJsonBodyParser } from './jsonBody';
 import { installReportRoutes } from './reports';
+import { installServingRoutes, type ServingRoutesDeps } from './servingRoutes';
 import {
   ApprovalTokenAnswer, ApprovalTokenBody, DecisionBody, DecisionRefused, DecisionVerdict, Decisions, ErrorBody, ModelParams,
   Models, PredictBody, Predicted, PredictQuery, RequesterProofAnswer, RunStatusQuery, ROUTER_MAX_PARAM_LENGTH, RequesterProofBody, RunParams, RunStatus, Started, StartBody, Versions,
@@ -52,6 +53,8 @@ export interface ApiDeps {
    * datasetUri (or data.schemaUri) the worker would refuse is answered 400 before any run starts.
    */
   sources?: SourcePolicy;
+  /** Prediction log and feedback store (src/api/servingRoutes.ts); without them predictions are only counted and there is no feedback route. */
+  serving?: ServingRoutesDeps;
 }
 
 /** Temporal is ready when its frontend answers `GetSystemInfo` within the readiness deadline. */
@@ -112,6 +115,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     loggerInstance: deps.log.child({ component: 'api' }) as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT.default,
     routerOptions: { maxParamLength: ROUTER_MAX_PARAM_LENGTH },
+    // A UUID per request: the `requestId` of a prediction (prediction log, feedback) and the reqId of its log lines.
+    genReqId: () => randomUUID(),
     // The router's own refusals (414 too-long parameter, 400 bad URL encoding) in the documented ErrorBody shape.
     frameworkErrors: (err, _request, reply) => void (reply as FastifyReply).code(err.statusCode ?? 400).send({ error: err.message }),
   }).withTypeProvider<ZodTypeProvider>();
@@ -132,6 +137,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   });
   await installAuthentication(app, { authenticator: deps.authenticator, failuresPerMinute: deps.authFailuresPerMinute ?? 60 });
   installMethodNotAllowed(app);
+  installServingRoutes(app, deps.serving ?? {}, responses);
 
   installHealthRoutes(app, deps.readiness ?? { temporal: temporalCheck(deps.temporal) });
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());

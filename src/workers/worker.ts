@@ -4,6 +4,7 @@ import { NativeConnection, Worker, type State, type WorkerOptions } from '@tempo
 import { createActivities, type ActivityDeps } from '../activities';
 import { sharedComputePool } from '../compute/pool';
 import { CONTROL_ACTIVITIES, controlTaskQueue } from '../workflows/definitions';
+import { activityMetrics } from './activityMetrics';
 
 export const WORKFLOWS_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../workflows/index.ts');
 
@@ -34,7 +35,13 @@ export interface LifecycleWorker {
  */
 export async function createLifecycleWorker(options: LifecycleWorkerOptions): Promise<LifecycleWorker> {
   const activities = createActivities({ ...options.deps, compute: options.deps.compute ?? sharedComputePool() });
-  const common = { connection: options.connection, namespace: options.namespace, shutdownGraceTime: options.limits.shutdownGraceTime };
+  const common = {
+    connection: options.connection,
+    namespace: options.namespace,
+    shutdownGraceTime: options.limits.shutdownGraceTime,
+    // Activity counts and durations for /metrics (started, completed, failed by type).
+    interceptors: { activity: [activityMetrics] },
+  };
   const main = await Worker.create({
     ...common,
     ...options.limits,

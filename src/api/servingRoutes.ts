@@ -1,0 +1,93 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { z } from 'zod';
+import { errorKind, metrics, metricsRegistry } from '../metrics';
+import type { FeedbackStore } from '../serving/feedback';
+import type { PredictionLog } from '../serving/predictionLog';
+import { callerOf } from './authenticate';
+import { HttpError } from './errors';
+import { FeedbackAccepted, FeedbackBody, ModelParams } from './schemas';
+
+export interface ServingRoutesDeps {
+  /** Where served predictions are logged; without it they are only counted. */
+  predictionLog?: PredictionLog;
+  /** Where feedback is stored; without it there is no feedback route. */
+  feedback?: FeedbackStore;
+}
+
+type Responses = (ok: Record<number, z.ZodType>, errors: number[]) => Record<string, unknown>;
+
+const PREDICT_ROUTE = '/models/:name/predict';
+const isPredict = (request: FastifyRequest) => request.method === 'POST' && request.routeOptions.url === PREDICT_ROUTE;
+
+/**
+ * What serving adds around the predict route, without touching its handler:
+ * - every predict answer carries the request's id (fastify's request id, a UUID) in `x-request-id`, and a
+ *   200 also as `requestId` in the body;
+ * - a 200 is observed (latency histogram per model and version, rows predicted) and handed to the
+ *   prediction log, which only appends to memory; an error answer is counted by kind;
+ * plus `POST /models/{name}/feedback` and `GET /metrics`.
+ */
+export function installServingRoutes(app: FastifyInstance, deps: ServingRoutesDeps, responses: Responses): void {
+  // Plain callbacks, not async ones: these run on every request of the serving fast path.
+  app.addHook('preSerialization', (request, reply, payload: unknown, done) => {
+    if (reply.statusCode !== 200 || !isPredict(request)) return done(null, payload);
+    const answer = payload as { model: string; version: number; predictions: number[] };
+    const latencyMs = reply.elapsedTime;
+    const labels = { model: answer.model, version: String(answer.version) };
+    metrics.predictSeconds.observe(labels, latencyMs / 1000);
+    metrics.predictions.inc(labels, answer.predictions.length);
+    deps.predictionLog?.record({
+      requestId: request.id,
+      model: answer.model,
+      version: answer.version,
+      rows: (request.body as { rows: Record<string, unknown>[] }).rows,
+      predictions: answer.predictions,
+      latencyMs,
+      at: new Date(),
+    });
+    done(null, { ...answer, requestId: request.id });
+  });
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (isPredict(request)) reply.header('x-request-id', request.id);
+    done(null, payload);
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    if (reply.statusCode >= 400 && isPredict(request)) metrics.predictErrors.inc({ kind: errorKind(reply.statusCode) });
+    done();
+  });
+
+  // Prometheus text format. Not an API operation (left out of the OpenAPI document like /health), but
+  // not public either: per-model traffic and errors are the operator's business. Scrape it with any API
+  // token (a viewer token is enough).
+  app.get('/metrics', { config: { access: 'read' }, schema: { hide: true } }, async (_request, reply) => {
+    const body = await metricsRegistry.metrics();
+    return reply.type(metricsRegistry.contentType).send(body);
+  });
+
+  const feedback = deps.feedback;
+  if (!feedback) return;
+  app.withTypeProvider<ZodTypeProvider>().post(
+    '/models/:name/feedback',
+    {
+      config: { access: 'feedback' },
+      // 1,000 items of the largest valid form, every character escaped as \uXXXX, fit (about 600 KB).
+      bodyLimit: 1024 * 1024,
+      schema: {
+        summary: 'Record ground truth for served predictions, by request id (one item, or {"items": [...]} of up to 1,000)',
+        params: ModelParams,
+        body: FeedbackBody,
+        response: responses({ 202: FeedbackAccepted }, [400, 401, 403, 429, 404, 414, 413, 415, 503]),
+      },
+    },
+    async (request, reply) => {
+      const { name } = request.params;
+      const body = request.body;
+      const items = ('items' in body ? body.items : [body]).map((i) => ({ requestId: i.requestId, row: i.row ?? 0, actual: i.actual }));
+      if (!(await feedback.modelExists(name))) throw new HttpError(404, `no model "${name}"`);
+      await feedback.record(name, items, callerOf(request).identity);
+      metrics.feedback.inc({ model: name }, items.length);
+      return reply.code(202).send({ accepted: items.length });
+    },
+  );
+}

@@ -1,0 +1,211 @@
+import type pg from 'pg';
+import type { Logger } from '../logger';
+import { metrics, watchBuffer } from '../metrics';
+import { postgresUnavailable } from '../registry/db';
+
+/** One served request, as the API hands it over: its rows and their predictions. */
+export interface ServedPrediction {
+  requestId: string;
+  model: string;
+  version: number;
+  rows: readonly Record<string, unknown>[];
+  predictions: readonly number[];
+  latencyMs: number;
+  at: Date;
+}
+
+export interface PredictionLogOptions {
+  /** Rows held in memory at most, including a batch being written (PREDICTION_LOG_BUFFER). */
+  capacity: number;
+  /** How often the buffer is written (PREDICTION_LOG_FLUSH_INTERVAL). */
+  flushIntervalMs: number;
+  /** A write starts at once when this many rows wait, and writes at most this many per INSERT (PREDICTION_LOG_BATCH). */
+  batchRows: number;
+  /** At most one warning about dropped rows per this many ms. Default 10 s. */
+  warnIntervalMs?: number;
+  /** How long `close()` keeps trying to write what is left. Default 5 s. */
+  closeTimeoutMs?: number;
+}
+
+interface Row {
+  requestId: string;
+  rowIndex: number;
+  model: string;
+  version: number;
+  inputs: Record<string, unknown>;
+  prediction: number;
+  latencyMs: number;
+  at: Date;
+}
+
+/**
+ * Writes every prediction to PostgreSQL's `prediction_log`, in batches, off the request path.
+ *
+ * `record()` only appends to a bounded in-memory buffer and never waits. A timer (every flush interval,
+ * or at once when a batch's worth waits) writes up to `batchRows` rows per multi-row INSERT, one batch at
+ * a time, on a pool of its own so logging never takes a connection the API needs.
+ *
+ * **When PostgreSQL is slow or down** serving does not wait: a batch that fails because PostgreSQL is
+ * unavailable goes back to the head of the buffer and is written when it is back, in order. Once the
+ * buffer holds `capacity` rows (a batch in flight counts), new requests' rows are **dropped, newest
+ * first**: a request whose rows do not all fit is dropped whole. Drops are counted in
+ * `lifecycle_prediction_log_dropped_rows_total{reason="buffer_full"}` and logged as one warning per
+ * `warnIntervalMs` at most. A batch PostgreSQL refuses for another reason (a bug, not an outage) is
+ * dropped and counted as `rejected`, so one bad row cannot stop the log. On `close()` the buffer is
+ * written for up to `closeTimeoutMs`; what remains is counted as `shutdown` and logged.
+ */
+export class PredictionLog {
+  private buffer: Row[] = [];
+  private inFlight = 0;
+  private writing: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private droppedSinceWarning = 0;
+  private lastWarning = 0;
+  private readonly unwatch: () => void;
+  /** Totals since start, for tests and the benchmark. */
+  readonly totals = { recorded: 0, written: 0, dropped: 0, flushes: 0, failedFlushes: 0, largestBatch: 0 };
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly log: Logger,
+    private readonly options: PredictionLogOptions,
+  ) {
+    this.unwatch = watchBuffer(() => ({ buffered: this.size, capacity: options.capacity }));
+    this.timer = setInterval(() => this.flushSoon(), options.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Rows held: waiting plus being written. Never above the capacity. */
+  get size(): number {
+    return this.buffer.length + this.inFlight;
+  }
+
+  /** Appends a request's rows; false when they were dropped (buffer full or closed). Never waits. */
+  record(p: ServedPrediction): boolean {
+    const n = p.predictions.length;
+    if (this.closed || this.size + n > this.options.capacity) {
+      this.drop(n, this.closed ? 'shutdown' : 'buffer_full');
+      return false;
+    }
+    for (let i = 0; i < n; i++) {
+      this.buffer.push({ requestId: p.requestId, rowIndex: i, model: p.model, version: p.version, inputs: p.rows[i], prediction: p.predictions[i], latencyMs: p.latencyMs, at: p.at });
+    }
+    this.totals.recorded += n;
+    if (this.buffer.length >= this.options.batchRows) this.flushSoon();
+    return true;
+  }
+
+  /** Writes everything buffered now (tests; close). Resolves when the buffer is empty or a write failed. */
+  async flush(): Promise<void> {
+    while (this.buffer.length > 0 || this.writing) {
+      const before = this.totals.failedFlushes;
+      await (this.writing ?? this.startWriting());
+      if (this.totals.failedFlushes > before) return;
+    }
+  }
+
+  /** Stops taking rows and writes what is left, for up to `closeTimeoutMs`. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    const deadline = Date.now() + (this.options.closeTimeoutMs ?? 5_000);
+    while ((this.buffer.length > 0 || this.writing) && Date.now() < deadline) {
+      await this.flush();
+      if (this.buffer.length > 0) await new Promise((r) => setTimeout(r, Math.min(200, Math.max(0, deadline - Date.now()))));
+    }
+    await this.writing;
+    if (this.buffer.length > 0) {
+      const lost = this.buffer.length;
+      this.buffer = [];
+      metrics.logDropped.inc({ reason: 'shutdown' }, lost);
+      this.totals.dropped += lost;
+      this.log.warn({ component: 'prediction-log', lost }, `prediction log: ${lost} rows could not be written before shutdown (PostgreSQL unavailable)`);
+    }
+    this.unwatch();
+  }
+
+  private drop(n: number, reason: 'buffer_full' | 'shutdown'): void {
+    metrics.logDropped.inc({ reason }, n);
+    this.totals.dropped += n;
+    this.droppedSinceWarning += n;
+    const now = Date.now();
+    if (now - this.lastWarning >= (this.options.warnIntervalMs ?? 10_000)) {
+      this.log.warn(
+        { component: 'prediction-log', dropped: this.droppedSinceWarning, reason, capacity: this.options.capacity },
+        `prediction log: dropped ${this.droppedSinceWarning} rows (${reason === 'buffer_full' ? `buffer full at ${this.options.capacity} rows: PostgreSQL slow or down` : 'shutting down'}); serving continues`,
+      );
+      this.lastWarning = now;
+      this.droppedSinceWarning = 0;
+    }
+  }
+
+  private flushSoon(): void {
+    if (!this.writing && this.buffer.length > 0) void this.startWriting();
+  }
+
+  private startWriting(): Promise<void> {
+    this.writing = this.writeBatches().finally(() => (this.writing = null));
+    return this.writing;
+  }
+
+  /** Writes batches until the buffer is empty or a write fails (the timer tries again next interval). */
+  private async writeBatches(): Promise<void> {
+    while (this.buffer.length > 0) {
+      const batch = this.buffer.splice(0, this.options.batchRows);
+      this.inFlight = batch.length;
+      const started = performance.now();
+      try {
+        await this.insert(batch);
+        metrics.logFlushes.inc({ outcome: 'ok' });
+        metrics.logFlushSeconds.observe((performance.now() - started) / 1000);
+        metrics.logWritten.inc(batch.length);
+        this.totals.written += batch.length;
+        this.totals.flushes++;
+        this.totals.largestBatch = Math.max(this.totals.largestBatch, batch.length);
+      } catch (err) {
+        this.totals.failedFlushes++;
+        if (postgresUnavailable(err)) {
+          // Kept, in order, for the next try: the bound counts them, so this never exceeds the capacity.
+          this.buffer = batch.concat(this.buffer);
+          metrics.logFlushes.inc({ outcome: 'retry' });
+          this.log.debug({ component: 'prediction-log', err: (err as Error).message, rows: batch.length }, 'prediction log: PostgreSQL unavailable; retrying');
+        } else {
+          metrics.logFlushes.inc({ outcome: 'rejected' });
+          metrics.logDropped.inc({ reason: 'rejected' }, batch.length);
+          this.totals.dropped += batch.length;
+          this.log.error({ component: 'prediction-log', err: (err as Error).message, rows: batch.length }, 'prediction log: PostgreSQL refused a batch; its rows are dropped');
+        }
+        return;
+      } finally {
+        this.inFlight = 0;
+      }
+    }
+  }
+
+  /** One INSERT for the whole batch: arrays unnested server-side (no parameter-count limit). */
+  private async insert(batch: Row[]): Promise<void> {
+    const n = batch.length;
+    const ids = new Array<string>(n), idx = new Array<number>(n), models = new Array<string>(n), versions = new Array<number>(n);
+    const inputs = new Array<string>(n), preds = new Array<number>(n), latencies = new Array<number>(n), ats = new Array<string>(n);
+    for (let i = 0; i < n; i++) {
+      const r = batch[i];
+      ids[i] = r.requestId;
+      idx[i] = r.rowIndex;
+      models[i] = r.model;
+      versions[i] = r.version;
+      inputs[i] = JSON.stringify(r.inputs);
+      preds[i] = r.prediction;
+      latencies[i] = r.latencyMs;
+      ats[i] = r.at.toISOString();
+    }
+    await this.pool.query(
+      `INSERT INTO prediction_log (request_id, row_index, model_name, version, inputs, prediction, latency_ms, created_at)
+       SELECT id, ix, m, v, i::jsonb, p, l, t
+       FROM unnest($1::uuid[], $2::int[], $3::text[], $4::int[], $5::text[], $6::float8[], $7::real[], $8::timestamptz[]) AS u(id, ix, m, v, i, p, l, t)
+       ON CONFLICT (request_id, row_index) DO NOTHING`,
+      [ids, idx, models, versions, inputs, preds, latencies, ats],
+    );
+  }
+}
