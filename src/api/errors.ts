@@ -42,6 +42,9 @@ function fieldPath(instancePath: string): string {
     .reduce((path, segment) => (/^\d+$/.test(segment) ? `${path}[${segment}]` : path ? `${path}.${segment}` : segment), '');
 }
 
+/** Requests whose failure the error handler logged: the request log adds no second line for them. */
+export const failureLogged = new WeakSet<FastifyRequest>();
+
 /** Maps every failure to one status and an `ErrorBody`; only unexpected failures are logged as errors. */
 export function errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const send = (status: number, error: string) => reply.code(status).send({ error });
@@ -58,14 +61,17 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
   const temporal = temporalUnavailable(err);
   if (temporal) {
     request.log.warn({ err: err.message, grpcCode: temporal.code }, 'temporal unavailable');
+    failureLogged.add(request);
     return send(503, unavailableMessage('temporal', temporal.code === 4 ? `no answer before the deadline (${temporal.details})` : temporal.details));
   }
   if (postgresUnavailable(err)) {
     request.log.warn({ err: err.message, code: err.code }, 'postgres unavailable');
+    failureLogged.add(request);
     return send(503, unavailableMessage('postgres', err.message || String(err.code)));
   }
   // fastify's own refusals (415 media type, 400 empty body, ...) carry a client status and a clear message.
   if (err.statusCode && err.statusCode < 500) return send(err.statusCode, err.message);
   request.log.error({ err }, 'request failed');
+  failureLogged.add(request);
   return send(500, 'internal error');
 }

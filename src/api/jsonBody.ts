@@ -31,9 +31,26 @@ export function parseJsonBody(text: string): unknown {
   } catch (err) {
     throw new HttpError(400, `the body is not valid JSON: ${(err as Error).message}`);
   }
-  const forbidden = findForbiddenKey(value, '');
+  // The walk that names the path builds a string per key: run it only when the cheap walk found one.
+  const forbidden = hasForbiddenKey(value) ? findForbiddenKey(value, '') : null;
   if (forbidden) throw new HttpError(400, `${forbidden}: keys named "__proto__" (or constructor.prototype) are not accepted`);
   return value;
+}
+
+/** Whether any key could poison an object's prototype when merged (what findForbiddenKey names). */
+function hasForbiddenKey(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (hasForbiddenKey(value[i])) return true;
+    return false;
+  }
+  for (const key of Object.keys(value)) {
+    const child = (value as Record<string, unknown>)[key];
+    if (key === '__proto__') return true;
+    if (key === 'constructor' && child !== null && typeof child === 'object' && Object.hasOwn(child, 'prototype')) return true;
+    if (child !== null && typeof child === 'object' && hasForbiddenKey(child)) return true;
+  }
+  return false;
 }
 
 /** Path of the first key that could poison an object's prototype when merged, e.g. `rows[0].__proto__`. */
