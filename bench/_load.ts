@@ -1,9 +1,12 @@
 /**
  * The serving benchmark's load generator, run as its own process (so it never shares an event loop with
- * the server it measures): autocannon, with every response's latency kept exactly (autocannon's own
- * histogram rounds to whole milliseconds). Argument: one JSON object; prints one JSON line.
+ * the server it measures). At full speed: autocannon, with every response's latency kept exactly
+ * (autocannon's own histogram rounds to whole milliseconds). At a steady rate: evenly spaced requests
+ * (see `paced`). Argument: one JSON object; prints one JSON line.
  */
+import http from 'node:http';
 import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
 
 const require = createRequire(import.meta.url);
 const autocannon = require('autocannon') as (opts: Record<string, unknown>) => {
@@ -20,34 +23,89 @@ interface AutocannonResult {
 
 const job = JSON.parse(process.argv[2]) as { url: string; body: string; token?: string; connections: number; seconds: number; rate?: number };
 const latencies: number[] = [];
-const instance = autocannon({
-  url: job.url,
-  method: 'POST',
-  headers: { 'content-type': 'application/json', ...(job.token ? { authorization: `Bearer ${job.token}` } : {}) },
-  body: job.body,
-  connections: job.connections,
-  duration: job.seconds,
-  ...(job.rate ? { overallRate: job.rate } : {}),
-});
-let failedStatus = 0;
-instance.on('response', (_client, status, _bytes, ms) => {
-  if (status >= 200 && status < 300) latencies.push(ms);
-  else failedStatus++;
-});
-const result = await (instance as unknown as Promise<AutocannonResult>);
-latencies.sort((a, b) => a - b);
-const q = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : null);
-const ok = latencies.length;
-process.stdout.write(
-  `${JSON.stringify({
-    ok,
-    rps: ok / result.duration,
-    seconds: result.duration,
-    errors: result.errors + result.timeouts + failedStatus,
-    p50_ms: q(0.5),
-    p90_ms: q(0.9),
-    p99_ms: q(0.99),
-    max_ms: latencies[latencies.length - 1] ?? null,
-  })}\n`,
-);
-process.exit(0);
+const headers = { 'content-type': 'application/json', ...(job.token ? { authorization: `Bearer ${job.token}` } : {}) };
+
+/**
+ * A steady rate, evenly spaced: one request every 1/rate s on up to `connections` keep-alive sockets.
+ * (autocannon's own rate limit lets each connection send its share of a second at the start of that
+ * second, a burst that queues ~500 requests at once and measures the queue, not the server.)
+ * Latency runs from the moment a request was due, so a server that falls behind pays for it.
+ */
+async function paced(rate: number): Promise<{ duration: number; errors: number }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: job.connections });
+  const url = new URL(job.url);
+  const body = Buffer.from(job.body);
+  const interval = 1000 / rate;
+  const started = performance.now();
+  const end = started + job.seconds * 1000;
+  let sent = 0;
+  let errors = 0;
+  const inFlight = new Set<Promise<void>>();
+  const send = (due: number) => {
+    const done = new Promise<void>((resolve) => {
+      const req = http.request({ agent, host: url.hostname, port: url.port, path: url.pathname + url.search, method: 'POST', headers: { ...headers, 'content-length': body.length } }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          if (res.statusCode! >= 200 && res.statusCode! < 300) latencies.push(performance.now() - due);
+          else errors++;
+          resolve();
+        });
+      });
+      req.on('error', () => (errors++, resolve()));
+      req.end(body);
+    });
+    inFlight.add(done);
+    void done.then(() => inFlight.delete(done));
+  };
+  while (performance.now() < end) {
+    const now = performance.now();
+    for (let due = started + sent * interval; due <= now && due < end; due = started + sent * interval) {
+      send(due);
+      sent++;
+    }
+    await new Promise((r) => setTimeout(r, Math.max(0, started + sent * interval - performance.now() - 0.5)));
+  }
+  await Promise.all(inFlight);
+  agent.destroy();
+  return { duration: (performance.now() - started) / 1000, errors };
+}
+
+if (job.rate) {
+  const { duration, errors } = await paced(job.rate);
+  report(duration, errors);
+} else {
+  const instance = autocannon({
+    url: job.url,
+    method: 'POST',
+    headers,
+    body: job.body,
+    connections: job.connections,
+    duration: job.seconds,
+  });
+  let failedStatus = 0;
+  instance.on('response', (_client, status, _bytes, ms) => {
+    if (status >= 200 && status < 300) latencies.push(ms);
+    else failedStatus++;
+  });
+  const result = await (instance as unknown as Promise<AutocannonResult>);
+  report(result.duration, result.errors + result.timeouts + failedStatus);
+}
+
+function report(duration: number, errors: number): never {
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : null);
+  const ok = latencies.length;
+  process.stdout.write(
+    `${JSON.stringify({
+      ok,
+      rps: ok / duration,
+      seconds: duration,
+      errors,
+      p50_ms: q(0.5),
+      p90_ms: q(0.9),
+      p99_ms: q(0.99),
+      max_ms: latencies[latencies.length - 1] ?? null,
+    })}\n`,
+  );
+  process.exit(0);
+}
