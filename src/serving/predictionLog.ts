@@ -23,7 +23,7 @@ export interface PredictionLogOptions {
   batchRows: number;
   /** At most one warning about dropped rows per this many ms. Default 10 s. */
   warnIntervalMs?: number;
-  /** How long `close()` keeps trying to write what is left. Default 5 s. */
+  /** How long `close()` keeps trying to write what is left. Default 2 s: a stop must stay quick when PostgreSQL is gone. */
   closeTimeoutMs?: number;
 }
 
@@ -110,7 +110,7 @@ export class PredictionLog {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
-    const deadline = Date.now() + (this.options.closeTimeoutMs ?? 5_000);
+    const deadline = Date.now() + (this.options.closeTimeoutMs ?? 2_000);
     while ((this.buffer.length > 0 || this.writing) && Date.now() < deadline) {
       await this.flush();
       if (this.buffer.length > 0) await new Promise((r) => setTimeout(r, Math.min(200, Math.max(0, deadline - Date.now()))));
