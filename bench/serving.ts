@@ -1,11 +1,12 @@
 /**
  * Serving throughput and latency, the product against a bare server, in one run:
- *   npm run bench -- serving [--seconds 10] [--rate 500] [--connections 16]
+ *   npm run bench -- serving [--seconds 10] [--rate 500] [--connections 16] [--api same|own]
  *
  * Deploys a model through two real lifecycles (v1, then v2 in production), then loads from a separate
  * process (bench/_load.ts: autocannon on loopback):
  * - the product's `POST /models/{name}/predict`, as in production: auth on, request validation, the API
- *   in the same process as the worker, logs at info written to a file;
+ *   in the same process as the worker (`--api same`, as under `npm start`) or in its own process
+ *   (`--api own`, src/api/main.ts), logs at info written to a file;
  * - a bare `node:http` server (bench/_bareServer.ts, its own process) that parses the body and calls
  *   `session.run` on the same ONNX file;
  * with single-row and 100-row requests at maximum throughput (`--connections`), single-row latency at a
@@ -37,6 +38,8 @@ const Options = z
     seconds: z.coerce.number().min(2).max(600).default(10),
     rate: z.coerce.number().int().min(1).max(100_000).default(500),
     connections: z.coerce.number().int().min(1).max(1024).default(16),
+    /** `same`: the API in the worker's process, as under `npm start`; `own`: the API alone (src/api/main.ts), as in a split deployment. */
+    api: z.enum(['same', 'own']).default('same'),
   })
   .strict();
 
@@ -66,6 +69,47 @@ function load(job: { url: string; body: string; token?: string; connections: num
   });
 }
 
+/**
+ * The API on its own, as `src/api/main.ts` runs it in a split deployment (env as its README section
+ * says); its JSON log lines go to `logFile`. Resolves once it listens.
+ */
+async function startApiProcess(services: { temporalAddress: string; databaseUrl: string }, dataDir: string, logFile: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const env = {
+    ...process.env,
+    DATA_DIR: dataDir,
+    TEMPORAL_ADDRESS: services.temporalAddress,
+    DATABASE_URL: services.databaseUrl,
+    API_TOKENS: `${TOKEN.identity}:${TOKEN.role}:${TOKEN.token}`,
+    APPROVAL_SECRET: randomUUID() + randomUUID(),
+    API_PORT: '0',
+    LOG_LEVEL: 'info',
+    LOG_FORMAT: 'json',
+  };
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, '..', 'src', 'api', 'main.ts')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = fsSync.createWriteStream(logFile);
+  const url = await new Promise<string>((resolve, reject) => {
+    let pending: string | null = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out.write(c);
+      if (pending === null) return;
+      pending += c.toString();
+      const listening = pending.split('\n').map((l) => { try { return JSON.parse(l) as { msg?: string; url?: string }; } catch { return null; } }).find((l) => l?.msg === 'API listening');
+      if (listening?.url) {
+        pending = null;
+        resolve(listening.url);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`the API process exited ${code}`)));
+  });
+  return {
+    url,
+    stop: () => new Promise<void>((resolve) => {
+      child.once('exit', () => out.end(() => resolve()));
+      child.kill('SIGTERM');
+    }),
+  };
+}
+
 /** Starts the bare server in its own process; resolves with its URL and a stop function. */
 async function startBare(onnxFile: string, signature: unknown): Promise<{ url: string; stop(): void }> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, '_bareServer.ts'), onnxFile, JSON.stringify(signature)], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -89,7 +133,7 @@ export default async function servingBench(raw: Record<string, string>) {
   const secrets = { approvalSecret: randomUUID() + randomUUID(), tokens: [TOKEN] };
   const ctx = { config, log, temporalAddress: services.temporalAddress, databaseUrl: services.databaseUrl, secrets };
   const worker = await startWorker(ctx);
-  const api = await startApi(ctx);
+  const api = options.api === 'same' ? await startApi(ctx) : await startApiProcess(services, dataDir, `${logFile}.api`);
   const connection = await Connection.connect({ address: services.temporalAddress });
   const client = new Client({ connection });
   const pool = createPool(services.databaseUrl, log);
@@ -172,7 +216,11 @@ export default async function servingBench(raw: Record<string, string>) {
     const started = performance.now();
     await registry.moveAlias({ modelName: MODEL, alias: 'production', versionId: target.id, movedBy: 'bench', reason: 'bench swap', moveKey: `bench-swap-${randomUUID()}-${i}` });
     // When this process's API serves the new version (notification, then the session loaded before the switch).
-    while ((await api.predictor.predict(MODEL, [car])).version !== target.version) await new Promise((r) => setTimeout(r, 1));
+    for (;;) {
+      const r = await fetch(apiUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN.token}` }, body: single });
+      if (((await r.json()) as { version?: number }).version === target.version) break;
+      await new Promise((r) => setTimeout(r, 1));
+    }
     moves.push({ to: target.version, visibleMs: round(performance.now() - started)! });
   }
   const swap = await swapping;
@@ -184,7 +232,8 @@ export default async function servingBench(raw: Record<string, string>) {
   await connection.close();
   await worker.stop();
   await services.stop();
-  const logLines = (await fs.readFile(logFile, 'utf8')).split('\n').filter(Boolean).length;
+  const lines = async (file: string) => (await fs.readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean).length;
+  const logLines = (await lines(logFile)) + (await lines(`${logFile}.api`));
   await fs.rm(dataDir, { recursive: true, force: true });
 
   const apiRequests = apiSingle.ok + api100.ok + apiSteady.ok + swap.ok;
@@ -200,6 +249,7 @@ export default async function servingBench(raw: Record<string, string>) {
     errors_during_swap: swap.errors,
     // Beyond the required line: the rest of what was measured.
     rate: options.rate,
+    api: options.api,
     p50_ms_steady: round(apiSteady.p50_ms),
     bare_p50_ms_steady: round(bareSteady.p50_ms),
     bare_p99_ms_steady: round(bareSteady.p99_ms),
