@@ -2,7 +2,7 @@ import { isGrpcServiceError, WorkflowNotFoundError } from '@temporalio/client';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { postgresUnavailable } from '../registry/db';
-import { ModelNotDeployedError, PredictionError } from '../serving/predictor';
+import { ModelNotDeployedError, ModelUnavailableError, PredictionError } from '../serving/predictor';
 import { RowsError } from '../serving/rows';
 
 /** An answer the API chose: the status code and a message for the client. */
@@ -56,6 +56,7 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
   if (err instanceof RowsError) return send(400, err.message);
   if (err instanceof PredictionError) return send(422, err.message);
   if (err instanceof ModelNotDeployedError) return send(404, err.message);
+  if (err instanceof ModelUnavailableError) return send(503, err.message);
   if (err instanceof WorkflowNotFoundError) return send(404, `no lifecycle run "${(request.params as { id?: string }).id}"`);
   if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return send(413, `the body is larger than the ${request.routeOptions.bodyLimit} bytes this route accepts`);
   const temporal = temporalUnavailable(err);

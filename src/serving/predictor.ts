@@ -10,6 +10,11 @@ export class ModelNotDeployedError extends Error {
 }
 
 /** The model produced no usable number for a row (e.g. an input so large that the arithmetic overflowed). */
+/** A version's model file cannot be loaded (missing, altered, or its store unreachable): the server's problem, not the caller's. */
+export class ModelUnavailableError extends Error {
+  override name = 'ModelUnavailableError';
+}
+
 export class PredictionError extends Error {
   override name = 'PredictionError';
 }
@@ -121,7 +126,14 @@ export class Predictor {
   private entry(version: ModelVersion): SessionEntry {
     const cached = this.sessions.get(version.id);
     if (cached) return cached;
-    const entry: SessionEntry = { version, session: this.store.read(version.artifact).then(createSession), ready: null, inFlight: 0, lastUsed: Date.now() };
+    const session = this.store
+      .read(version.artifact)
+      .then(createSession)
+      .catch((err: Error) => {
+        this.log.error({ err, model: version.modelName, version: version.version }, 'model version cannot be loaded');
+        throw new ModelUnavailableError(`version ${version.version} of model "${version.modelName}" cannot be loaded (${err.name}); try again later or ask an operator`);
+      });
+    const entry: SessionEntry = { version, session, ready: null, inFlight: 0, lastUsed: Date.now() };
     entry.session.then(
       (s) => {
         entry.ready = s;

@@ -1,4 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { startApi, type AppContext } from '../../src/app';
@@ -87,6 +89,18 @@ describe('serving: aliases in memory, pinned versions, deploys under load', () =
     expect(badAlias.status).toBe(400);
     expect(badAlias.body.error).toMatch(/alias/);
     expect((await predict(h.api!.url, '?colour=red')).status).toBe(400);
+  });
+
+  it('a version whose model file is gone answers 503 naming the version, not a 500, and other versions still serve', async () => {
+    const [v1] = await h.registry.listVersions(model);
+    const sha = createHash('sha256').update(randomUUID()).digest('hex');
+    const lost = await h.registry.registerModelVersion({
+      ...v1, modelName: model, runKey: `lost-${randomUUID()}`, params: {}, trainingMetrics: {}, createdBy: 'test',
+      artifact: { uri: pathToFileURL(path.join(h.config.artifactDir, 'models', sha.slice(0, 2), `${sha}.onnx`)).href, sha256: sha, bytes: 10 },
+    });
+    const answer = await predict(h.api!.url, `?version=${lost.version}`);
+    expect(answer).toMatchObject({ status: 503, body: { error: expect.stringContaining(`version ${lost.version} of model "${model}" cannot be loaded`) } });
+    expect((await predict(h.api!.url, '?version=1')).status).toBe(200);
   });
 
   it('a move by another connection reaches the cache within a second through NOTIFY, with no query per request', async () => {
