@@ -30,7 +30,7 @@ let h: Harness;
 let schemathesis: string;
 let reports: string;
 beforeAll(async () => {
-  [h, schemathesis] = await Promise.all([startHarness('contract', { api: true }), ensureSchemathesis((m) => console.log(m))]);
+  [h, schemathesis] = await Promise.all([startHarness('contract', { api: true, ownDatabase: true }), ensureSchemathesis((m) => console.log(m))]);
   reports = await fs.mkdtemp(path.join(os.tmpdir(), 'lifecycle-schemathesis-'));
 });
 afterAll(async () => {

@@ -9,7 +9,7 @@ import { startApi, startWorker, type AppContext } from '../../src/app';
 import { issueApprovalToken, requesterProof } from '../../src/auth/approvalToken';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
-import { createPool } from '../../src/registry/db';
+import { createPool, migrate } from '../../src/registry/db';
 import { Registry } from '../../src/registry/registry';
 import type { LifecycleInputRaw } from '../../src/schemas/lifecycle';
 import { createTestBucket, putTestObject, testS3Env } from './s3';
@@ -34,6 +34,30 @@ export interface HarnessOptions {
   s3?: boolean;
   /** More environment for loadConfig (e.g. INGEST_S3_BUCKETS). */
   env?: Record<string, string>;
+  /**
+   * A registry database of this file's own (created and migrated on the shared server, dropped at stop):
+   * for tests that explore whatever the API can reach, where other files' models, whose artifacts are in
+   * other stores, would show up. Default: the shared database.
+   */
+  ownDatabase?: boolean;
+}
+
+/** A fresh, migrated database on the shared PostgreSQL server, and how to drop it. */
+async function ownDatabase(name: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const shared = inject('databaseUrl');
+  const database = `lifecycle_${name.replace(/[^a-z0-9_]/gi, '_')}_${randomUUID().slice(0, 8)}`.toLowerCase();
+  const admin = createPool(shared);
+  await admin.query(`CREATE DATABASE "${database}"`);
+  const url = new URL(shared);
+  url.pathname = `/${database}`;
+  await migrate(url.href, createLogger('silent'));
+  return {
+    url: url.href,
+    async drop() {
+      await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+      await admin.end();
+    },
+  };
 }
 
 /**
@@ -42,6 +66,7 @@ export interface HarnessOptions {
  */
 export async function startHarness(name: string, options: HarnessOptions = {}) {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), `lifecycle-${name}-`));
+  const database = options.ownDatabase ? await ownDatabase(name) : null;
   const bucket = options.s3 ? await createTestBucket(name) : null;
   const config = loadConfig({
     DATA_DIR: dataDir,
@@ -55,7 +80,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}) {
     config,
     log: createLogger(config.LOG_LEVEL),
     temporalAddress: inject('temporalAddress'),
-    databaseUrl: inject('databaseUrl'),
+    databaseUrl: database?.url ?? inject('databaseUrl'),
     secrets: { approvalSecret: `test-approval-secret-${randomUUID()}`, tokens: TEST_TOKENS },
   };
   const worker = await startWorker(ctx, { codePath: inject('workflowBundlePath') });
@@ -107,6 +132,7 @@ export async function startHarness(name: string, options: HarnessOptions = {}) {
       await stopWorker();
       await connection.close();
       await pool.end();
+      await database?.drop();
       await fs.rm(dataDir, { recursive: true, force: true });
     },
   };
