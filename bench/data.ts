@@ -2,7 +2,7 @@
  * Data at scale: ingest (copy, parse once into the typed Parquet form), profile and validate a generated
  * 20-column file (14 numeric, 6 categorical, missing values, odd column names) through the product's own
  * ingest and validate activities, on the real embedded PostgreSQL. The file is cached between runs.
- *   npm run bench -- data [--rows 5000000] [--format csv|parquet] [--lifecycle 1] [--memory-limit 256MB]
+ *   npm run bench -- data [--rows 5000000] [--format csv|parquet] [--lifecycle 1] [--memory-limit 192MB]
  *
  * `ingest_s` is the ingest activity without its profile: copying, hashing, format sniffing and the two
  * passes that write the typed form. `profile_validate_s` is the profile of the typed form plus the

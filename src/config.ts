@@ -51,7 +51,7 @@ export const ConfigSchema = z.object({
    * Memory DuckDB may use per dataset task (converting, profiling, loading columns) before it spills to
    * DATA_DIR/scratch; one task per running data activity.
    */
-  DATA_MEMORY_LIMIT: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/, 'must be a size such as "256MB" or "1GiB"').default('256MB'),
+  DATA_MEMORY_LIMIT: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/, 'must be a size such as "256MB" or "1GiB"').default('192MB'),
   /** The API's address as people reach it (behind a proxy, say): report links in runs' status point there. Default http://API_HOST:API_PORT. */
   PUBLIC_API_URL: z.string().url().optional(),
   /** How long the report links in a run's status and memo open the report. */

@@ -33,7 +33,7 @@ export function literalList(items: readonly string[]): string {
  */
 export async function withDuckDB<T>(options: EngineOptions, work: (db: DuckDBConnection) => Promise<T>): Promise<T> {
   const instance = await DuckDBInstance.create(':memory:', {
-    memory_limit: options.memoryLimit ?? '256MB',
+    memory_limit: options.memoryLimit ?? '192MB',
     threads: String(options.threads ?? Math.max(1, Math.min(2, os.availableParallelism()))),
     temp_directory: options.spillDir ?? path.join(os.tmpdir(), 'lifecycle-duckdb-spill'),
     // Rows keep their file order: row numbers in messages and the seeded holdout split depend on it.
