@@ -249,8 +249,13 @@ export async function buildColumnar(db: DuckDBConnection, files: readonly string
     if (commaDecimals.has(n)) return `${asNumber(`replace(${v}, ',', '.')`)} AS ${v}`;
     return `CASE WHEN ${missing(v)} THEN NULL ELSE trim(${v}) END AS ${v}`;
   });
+  // Each Parquet column writer buffers per thread: a wide file is written by one thread to stay under the
+  // memory cap (1,200 columns needed more than 192MB with two).
+  const wide = names.length > COLUMNS_PER_PASS;
   try {
+    if (wide) await db.run('SET threads = 1');
     await db.run(`COPY (SELECT ${select.join(', ')} FROM ${source}) TO ${literal(out)} (FORMAT parquet, COMPRESSION zstd)`);
+    if (wide) await db.run('RESET threads');
   } catch (err) {
     if (engineError(err) !== err) throw engineError(err);
     if (options.format === 'parquet') throw new DatasetFormatError('the Parquet file cannot be read: it is corrupt or truncated');
