@@ -7,6 +7,7 @@ import type pg from 'pg';
 import { Authenticator, parseTokenSpec, type ApiToken } from './auth/apiTokens';
 import type { DependencyCheck } from './api/health';
 import { buildApi, temporalCheck } from './api/server';
+import { processScratch, removeDeadScratch } from './activities/scratch';
 import { createArtifactStore } from './artifacts';
 import { loadOrCreateLocalSecrets } from './auth/localSecrets';
 import type { Config } from './config';
@@ -73,14 +74,19 @@ export async function startWorker(
   const added = await ensureSearchAttributes(admin, ctx.config.TEMPORAL_NAMESPACE).finally(() => admin.close());
   if (added.length) ctx.log.info({ added }, 'registered search attributes');
 
+  // Work files of workers killed -9 on this host are removed before this one starts its own.
+  const scratchRoot = path.join(ctx.config.dataDir, 'scratch');
+  const removed = await removeDeadScratch(scratchRoot);
+  if (removed.length) ctx.log.info({ removed }, 'removed the scratch space of workers that are gone');
+  const scratch = processScratch(scratchRoot);
   const pool = createPool(ctx.databaseUrl, ctx.log);
   const deps = {
     store: createArtifactStore(ctx.config, ctx.log),
     registry: new Registry(pool),
     ingest: ctx.config.ingest,
     approvalSecret: ctx.secrets.approvalSecret,
-    engine: { memoryLimit: ctx.config.DATA_MEMORY_LIMIT, spillDir: path.join(ctx.config.dataDir, 'scratch', 'duckdb') },
-    scratchDir: path.join(ctx.config.dataDir, 'scratch'),
+    engine: { memoryLimit: ctx.config.DATA_MEMORY_LIMIT, spillDir: path.join(scratch, 'duckdb') },
+    scratchDir: scratch,
     reportLinks: { secret: ctx.secrets.approvalSecret, baseUrl: ctx.config.PUBLIC_API_URL ?? `http://${ctx.config.API_HOST}:${ctx.config.API_PORT}`, ttlMs: msToNumber(ctx.config.REPORT_LINK_TTL) },
   };
   const create = async () => {
