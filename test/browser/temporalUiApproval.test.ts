@@ -5,8 +5,11 @@ import path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { usedCarsCsv, USED_CAR_FEATURES, USED_CAR_TARGET } from '../../src/demo/usedCars';
-import { startHarness, tokenOf, type Harness } from '../support/harness';
+import { callApi, startHarness, until, type Harness } from '../support/harness';
 import { ensureChromium, launchChromium } from './chromium';
+
+/** A real HTTP call to this file's API. */
+const call = (method: string, route: string, as: string | null, body?: unknown) => callApi(h.api!.url, method, route, as, body);
 
 /**
  * The approvers' main path, as README "Approving a model" tells it: find the waiting run in the
@@ -36,25 +39,6 @@ afterAll(async () => {
   await browser?.close();
   await h?.stop();
 });
-
-async function call(method: string, route: string, as: string, body?: unknown) {
-  const response = await fetch(`${h.api!.url}${route}`, {
-    method,
-    headers: { authorization: `Bearer ${tokenOf(as)}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as any };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const runOf = (id: string) => call('GET', `/lifecycles/${id}`, 'vic-viewer').then((r) => r.body);
 const shot = (name: string) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });

@@ -3,23 +3,16 @@ import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { usedCarsCsv, USED_CAR_FEATURES, USED_CAR_TARGET } from '../../src/demo/usedCars';
-import { startHarness, tokenOf, type Harness } from '../support/harness';
+import { callApi, startHarness, tokenOf, type Harness } from '../support/harness';
+
+/** A real HTTP call to this file's API. */
+const call = (method: string, route: string, as: string | null, body?: unknown) => callApi(h.api!.url, method, route, as, body);
 
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness('api', { api: true });
 });
 afterAll(async () => h?.stop());
-
-/** A real HTTP call to the API listening on loopback. */
-async function call(method: string, route: string, as: string | null, body?: unknown) {
-  const response = await fetch(`${h.api!.url}${route}`, {
-    method,
-    headers: { ...(as ? { authorization: `Bearer ${tokenOf(as)}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as any };
-}
 
 /** A call with a raw JSON text body (for what JSON.stringify cannot produce: 1e309, a __proto__ key). */
 async function rawCall(method: string, route: string, as: string, body: string) {

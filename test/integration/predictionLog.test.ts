@@ -9,7 +9,12 @@ import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/in
 import { createLogger } from '../../src/logger';
 import { createPool, migrate } from '../../src/registry/db';
 import { PredictionLog } from '../../src/serving/predictionLog';
-import { resultOf, startHarness, tokenOf, waitForStatus, type Harness } from '../support/harness';
+import { callApi, resultOf, startHarness, until, waitForStatus, type Harness } from '../support/harness';
+
+/** A real HTTP call to this file's API. */
+const call = (method: string, route: string, as: string | null, body?: unknown) => callApi(h.api!.url, method, route, as, body);
+/** Waits of this file are for work the log does within 10 s. */
+const soon = <T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 10_000) => until(what, probe, timeoutMs);
 
 /**
  * Prediction logging, feedback and /metrics through the real API, worker and PostgreSQL: a model is
@@ -36,27 +41,7 @@ afterAll(async () => {
   await db?.end();
 });
 
-async function call(method: string, route: string, as: string | null, body?: unknown) {
-  const response = await fetch(`${h.api!.url}${route}`, {
-    method,
-    headers: { ...(as ? { authorization: `Bearer ${tokenOf(as)}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, text, body: (response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : null) as any };
-}
-
 const car = (i: number) => ({ make: 'BMW', model: 'X3', year: 2015 + (i % 10), mileage_km: 10_000 + i * 100, fuel: i % 2 ? 'petrol' : null, region: 'north' });
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** One sample of /metrics: `name{labels}` → value. */
 async function scrape(): Promise<Map<string, number>> {
@@ -80,7 +65,7 @@ describe('prediction log', () => {
     expect(r.status).toBe(200);
     expect(r.body.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(r.headers.get('x-request-id')).toBe(r.body.requestId);
-    const logged = await until('the rows in prediction_log', async () => ((await loggedRows(r.body.requestId)).length === 3 ? loggedRows(r.body.requestId) : null));
+    const logged = await soon('the rows in prediction_log', async () => ((await loggedRows(r.body.requestId)).length === 3 ? loggedRows(r.body.requestId) : null));
     logged.forEach((row, i) => {
       expect(row).toMatchObject({ request_id: r.body.requestId, row_index: i, model_name: model, version: 1, inputs: rows[i], prediction: r.body.predictions[i] });
       expect(row.latency_ms).toBeGreaterThan(0);
@@ -104,7 +89,7 @@ describe('prediction log', () => {
     expect(await call('POST', `/models/${model}/feedback`, 'ada-admin', batch)).toMatchObject({ status: 202, body: { accepted: 2 } });
     expect((await call('POST', `/models/${model}/feedback`, 'ada-admin', batch)).status).toBe(202); // again: nothing changes
 
-    await until('the prediction flushed', async () => (await loggedRows(id)).length === 2);
+    await soon('the prediction flushed', async () => (await loggedRows(id)).length === 2);
     const joined = await db.query(
       `SELECT l.row_index, l.prediction, f.actual, f.recorded_by FROM prediction_log l JOIN prediction_feedback f USING (request_id, row_index)
        WHERE l.request_id = $1 ORDER BY l.row_index`,
@@ -155,14 +140,14 @@ describe('prediction log', () => {
       locker.release();
     }
     expect(slowest).toBeLessThan(1_000);
-    await until('the buffer drained', async () => (await scrape()).get('lifecycle_prediction_log_buffer_rows') === 0);
+    await soon('the buffer drained', async () => (await scrape()).get('lifecycle_prediction_log_buffer_rows') === 0);
     // The first 300 rows were kept (the newest dropped), in order.
     const logged = await db.query('SELECT request_id, count(*)::int AS n FROM prediction_log WHERE request_id = ANY($1::uuid[]) GROUP BY request_id', [ids]);
     const byId = new Map(logged.rows.map((r) => [r.request_id, r.n]));
     expect(ids.map((id) => byId.get(id) ?? 0)).toEqual(ids.map((_, i) => (i < CAPACITY / 10 ? 10 : 0)));
     // And new predictions are logged again.
     const after = await call('POST', `/models/${model}/predict`, 'vic-viewer', { rows: [car(1)] });
-    await until('a new prediction logged', async () => (await loggedRows(after.body.requestId)).length === 1);
+    await soon('a new prediction logged', async () => (await loggedRows(after.body.requestId)).length === 1);
   });
 
   it('/metrics: latency per model and version, predictions, errors by kind, log and feedback counters, the worker\'s activities', async () => {
@@ -228,7 +213,7 @@ describe('prediction log against a PostgreSQL that stops and comes back', () => 
 
       const port = Number(new URL(postgres.connectionString).port);
       postgres = await startEmbeddedPostgres({ dataDir: path.join(dir, 'postgres'), port });
-      await until('the kept rows written', async () => log.size === 0, 20_000);
+      await soon('the kept rows written', async () => log.size === 0, 20_000);
       expect(log.totals.written).toBe(10 + 1_000);
       const fresh = served(3);
       log.record(fresh);

@@ -4,8 +4,11 @@ import path from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { usedCarsCsv, USED_CAR_FEATURES, USED_CAR_TARGET } from '../../src/demo/usedCars';
-import { startHarness, tokenOf, waitForStatus, type Harness } from '../support/harness';
+import { callApi, startHarness, waitForStatus, type Harness } from '../support/harness';
 import { adminS3 } from '../support/s3';
+
+/** A real HTTP call to this file's API. */
+const call = (method: string, route: string, as: string | null, body?: unknown) => callApi(h.api!.url, method, route, as, body);
 
 /**
  * The whole lifecycle with S3 on both ends: the dataset read from s3://, and every artifact (dataset
@@ -16,15 +19,6 @@ beforeAll(async () => {
   h = await startHarness('s3-lifecycle', { api: true, s3: true });
 });
 afterAll(async () => h?.stop());
-
-async function call(method: string, route: string, as: string, body?: unknown) {
-  const response = await fetch(`${h.api!.url}${route}`, {
-    method,
-    headers: { authorization: `Bearer ${tokenOf(as)}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as any };
-}
 
 const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 

@@ -139,6 +139,28 @@ export async function startHarness(name: string, options: HarnessOptions = {}) {
 }
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
 
+/** A real HTTP call to an API on loopback, as a test identity (see TEST_TOKENS) or anonymously (null). */
+export async function callApi(baseUrl: string, method: string, route: string, as: string | null, body?: unknown) {
+  const response = await fetch(`${baseUrl}${route}`, {
+    method,
+    headers: { ...(as ? { authorization: `Bearer ${tokenOf(as)}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, text, body: (response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : null) as any };
+}
+
+/** Polls `probe` until it gives something truthy, and returns it; fails naming `what` after `timeoutMs`. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Polls the status query until `done` holds (the workflow may not have run its first task yet). */
 export async function waitForStatus(handle: WorkflowHandle, done: (s: LifecycleStatus) => boolean, timeoutMs = 60_000): Promise<LifecycleStatus> {
   const deadline = Date.now() + timeoutMs;
