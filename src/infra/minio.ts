@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { freePort, stopChild } from './net';
 import { spawnServer } from './serverProcess';
-import { goInstall, isExecutableFile, lifecycleCacheDir, which } from './temporalCli';
+import { findBinary, goInstall, lifecycleCacheDir, which } from './temporalCli';
 
 /** MinIO has no Go-installable release tags; this is the commit `go install …@latest` gave on 2026-11-26. */
 export const MINIO_VERSION = 'v0.0.0-20260212201848-7aac2a2c5b7c';
@@ -27,16 +27,7 @@ export interface ResolvedMinio {
 
 /** A MinIO binary that is already there, without building anything. */
 export async function findMinio(): Promise<ResolvedMinio | null> {
-  const fromEnv = process.env.MINIO_BIN;
-  if (fromEnv) {
-    if (!(await isExecutableFile(fromEnv))) throw new Error(`MINIO_BIN=${fromEnv} is not an executable file`);
-    return { path: path.resolve(fromEnv), source: 'env' };
-  }
-  const onPath = await which('minio');
-  if (onPath) return { path: path.resolve(onPath), source: 'path' };
-  const cached = minioCachePath();
-  if (await isExecutableFile(cached)) return { path: cached, source: 'cache' };
-  return null;
+  return findBinary({ envVar: 'MINIO_BIN', command: 'minio', cachePath: minioCachePath() });
 }
 
 /** Finds MinIO or builds it with `go install` (about 90 s with a warm Go module cache, ~6 min cold, once). */

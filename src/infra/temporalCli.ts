@@ -57,18 +57,20 @@ export async function which(cmd: string): Promise<string | null> {
  * building anything: for printing commands a user can paste (the demo, the `npm start` banner).
  */
 export async function findTemporalCli(): Promise<{ path: string; source: 'env' | 'path' | 'cache' } | null> {
-  const fromEnv = process.env.TEMPORAL_CLI_PATH;
+  return findBinary({ envVar: 'TEMPORAL_CLI_PATH', command: 'temporal', cachePath: temporalCliCachePath() });
+}
+
+/** A tool binary named by an environment variable, found on PATH, or in our cache, in that order; null if none. */
+export async function findBinary(where: { envVar: string; command: string; cachePath: string }): Promise<{ path: string; source: 'env' | 'path' | 'cache' } | null> {
+  const fromEnv = process.env[where.envVar];
   if (fromEnv) {
     // An explicit setting that is wrong is a mistake to report, not to silently route around.
-    if (!(await isExecutableFile(fromEnv))) {
-      throw new Error(`TEMPORAL_CLI_PATH=${fromEnv} is not an executable file`);
-    }
+    if (!(await isExecutableFile(fromEnv))) throw new Error(`${where.envVar}=${fromEnv} is not an executable file`);
     return { path: path.resolve(fromEnv), source: 'env' };
   }
-  const onPath = await which('temporal');
+  const onPath = await which(where.command);
   if (onPath) return { path: path.resolve(onPath), source: 'path' };
-  const cached = temporalCliCachePath();
-  if (await isExecutableFile(cached)) return { path: cached, source: 'cache' };
+  if (await isExecutableFile(where.cachePath)) return { path: where.cachePath, source: 'cache' };
   return null;
 }
 
