@@ -3,15 +3,14 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ColumnProfile } from '../domain/profile';
 import type { ColumnSchema } from '../domain/schema';
+import type { SkewColumn } from '../domain/skew';
 import type { SchemaChecks } from '../domain/validation';
-import { asNumber } from './columnar';
+import { numbersOf } from './columnar';
 import { ident, literal, literalList, queryRows } from './duckdb';
 import { binCounts, binOf } from './profiler';
 
 const EXAMPLES = 5;
 
-/** The column as numbers, whether it is stored as DOUBLE or as text holding numbers. */
-const numbersOf = (name: string, storedAs: ColumnProfile['storedAs']) => (storedAs === 'numeric' ? ident(name) : asNumber(ident(name)));
 
 /** Values outside each schema column's range and categories outside its domain, with a few examples. */
 export async function schemaViolations(db: DuckDBConnection, table: string, columns: { schema: ColumnSchema; storedAs: ColumnProfile['storedAs'] }[]): Promise<SchemaChecks> {
@@ -39,7 +38,7 @@ export async function schemaViolations(db: DuckDBConnection, table: string, colu
 export async function alignedCounts(
   db: DuckDBConnection,
   table: string,
-  columns: { reference: ColumnProfile; storedAs: ColumnProfile['storedAs']; kind: 'numeric' | 'categorical' }[],
+  columns: SkewColumn[],
 ): Promise<number[][]> {
   if (columns.length === 0) return [];
   const aggregates = columns.map(({ reference, storedAs, kind }, i) => {

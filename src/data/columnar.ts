@@ -71,6 +71,8 @@ const CSV_NULLS = [...new Set(MISSING_TOKENS.flatMap((t) => [t, t.toUpperCase(),
 const missing = (v: string) => `(${v} IS NULL OR (length(${v}) < 16 AND list_contains(${literalList(MISSING_TOKENS)}, lower(trim(${v})))))`;
 /** SQL: the value as a number (surrounding spaces allowed), NULL when it is not one. */
 export const asNumber = (v: string) => `TRY_CAST(${v} AS DOUBLE)`;
+/** SQL: a column of the typed form as numbers, whether it is stored as DOUBLE or as text holding numbers. */
+export const numbersOf = (name: string, storedAs: 'numeric' | 'text') => (storedAs === 'numeric' ? ident(name) : asNumber(ident(name)));
 
 function csvReader(files: readonly string[], options: ColumnarOptions, delimiter: string, header: string[]): string {
   // Nothing is guessed: the header is ours (read below), every column is text, the dialect is RFC 4180.
