@@ -110,6 +110,9 @@ export const DataPolicy = z
   });
 export type DataPolicy = z.infer<typeof DataPolicy>;
 
+export const LifecycleTrigger = z.enum(['manual', 'schedule', 'drift']);
+export type LifecycleTrigger = z.infer<typeof LifecycleTrigger>;
+
 export const LifecycleInput = z
   .object({
     modelName: ModelName,
@@ -131,6 +134,8 @@ export const LifecycleInput = z
      * The API adds it to the runs it starts; without it the requester is unverified and two approvers must agree.
      */
     requesterProof: z.string().max(128).optional(),
+    /** What started the run: a person or service (`manual`), a Temporal Schedule, or the drift monitor. */
+    trigger: LifecycleTrigger.default('manual'),
   })
   .strict()
   .superRefine((input, ctx) => {

@@ -204,7 +204,7 @@ export class PredictionLog {
       `INSERT INTO prediction_log (request_id, row_index, model_name, version, inputs, prediction, latency_ms, created_at)
        SELECT id, ix, m, v, i::jsonb, p, l, t
        FROM unnest($1::uuid[], $2::int[], $3::text[], $4::int[], $5::text[], $6::float8[], $7::real[], $8::timestamptz[]) AS u(id, ix, m, v, i, p, l, t)
-       ON CONFLICT (request_id, row_index) DO NOTHING`,
+       ON CONFLICT (request_id, row_index, role) DO NOTHING`,
       [ids, idx, models, versions, inputs, preds, latencies, ats],
     );
   }

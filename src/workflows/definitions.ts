@@ -2,6 +2,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Deployment } from '../activities/deployment';
 import type { Evaluation } from '../activities/evaluation';
 import type { RegressionMetrics } from '../domain/metrics';
+import type { LifecycleTrigger } from '../schemas/lifecycle';
 
 /** Signals, queries and result types of the lifecycle: shared by the workflow, the API and the CLI. */
 export const approveSignal = defineSignal<[unknown]>('approve');
@@ -50,6 +51,8 @@ export interface LifecycleStatus {
   since: string;
   waitingFor: string | null;
   requestedBy: string;
+  /** What started the run: manual, schedule or drift. */
+  trigger: LifecycleTrigger;
   /** Whether the requester is proven (started through the API, or with a requester proof); null until checked. */
   requesterVerified: boolean | null;
   approvers: string[];

@@ -123,6 +123,7 @@ function trackStatus(input: LifecycleInput) {
     since: new Date().toISOString(),
     waitingFor: null,
     requestedBy: input.requestedBy,
+    trigger: input.trigger,
     requesterVerified: null,
     approvers: input.approvers,
     approvalsRequired: null,

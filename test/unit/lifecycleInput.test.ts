@@ -38,6 +38,7 @@ describe('LifecycleInput', () => {
         skewErrorJs: null,
       },
       approvalTimeout: '7d',
+      trigger: 'manual',
       requestedBy: 'unknown',
     });
   });
