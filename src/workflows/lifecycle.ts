@@ -364,7 +364,10 @@ function openDecisionDesk(input: LifecycleInput, run: ReturnType<typeof trackSta
       reviewing = false;
       item.answer?.(review);
     }
-  })();
+  })().catch((err) => {
+    // A cancelled run stops reviewing (its main path records the cancellation); anything else is a bug.
+    if (!isCancellation(err)) throw err;
+  });
 
   return {
     /** Waits for the decision on the candidate until the approval timeout; null when none came. */

@@ -233,4 +233,16 @@ describe('canary and shadow releases inside the lifecycle', () => {
     expect((await resultOf(run)).outcome).toBe('deployed');
     await replays(run);
   }, 180_000);
+  it('removes its shadow alias when the run is cancelled during the shadow period', async () => {
+    const model = uniqueModel();
+    await deployWeakChampion(model);
+    const run = await h.start(input(model, await h.writeDataset(`${model}-2.csv`, usedCarsCsv(600, 8)), { release: { strategy: 'shadow', duration: '1h' } }));
+    await waitForStatus(run, (s) => s.stage === 'shadow');
+    expect((await h.registry.resolveAlias(model, 'shadow'))!.version).toBe(2);
+    await run.cancel();
+    await expect(run.result()).rejects.toThrow();
+    await until('the shadow alias removed', async () => (await h.registry.resolveAlias(model, 'shadow')) === null, 10_000);
+    expect((await h.registry.listVersions(model)).find((v) => v.version === 2)!.status).toBe('candidate');
+    expect((await waitForStatus(run, () => true)).outcome).toBe('cancelled');
+  }, 120_000);
 });
