@@ -3,6 +3,7 @@ import { dataActivities } from './data';
 import type { ActivityDeps } from './deps';
 import { deploymentActivities } from './deployment';
 import { evaluationActivities } from './evaluation';
+import { notificationActivities } from './notifications';
 import { trainingActivities } from './training';
 
 export type { ActivityDeps } from './deps';
@@ -15,6 +16,7 @@ export function createActivities(deps: ActivityDeps) {
     ...evaluationActivities(deps),
     ...approvalActivities(deps),
     ...deploymentActivities(deps),
+    ...notificationActivities(deps),
   };
 }
 

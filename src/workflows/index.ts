@@ -1,2 +1,3 @@
 // The workflow bundle's entry point: every workflow type the worker runs.
 export { modelLifecycle } from './lifecycle';
+export { deliverNotification } from './notify';
