@@ -103,7 +103,7 @@ describe('approval reminders', () => {
       // One second apart in workflow time (timers), give or take the load on the machine.
       for (let i = 1; i < got.length; i++) expect(Date.parse(got[i].time) - Date.parse(got[i - 1].time)).toBeGreaterThanOrEqual(1000);
       const all = eventsOf(workflowId);
-      expect(all.filter((e) => e.type === 'approval.waiting')).toHaveLength(1);
+      expect(all.filter((e) => e.type === 'approval.waiting')).toEqual([expect.objectContaining({ links: { status: 'http://127.0.0.1:3000/lifecycles/used-cars', report: expect.stringContaining('signature=def') } })]);
       expect(all.filter((e) => e.type === 'model.deployed')).toHaveLength(1);
       expect(new Set(all.map((e) => e.id)).size).toBe(all.length); // every event delivered once to a working endpoint
       expect(all.every((e) => e.workflow.runId === all[0].workflow.runId && e.model === 'used-cars')).toBe(true);

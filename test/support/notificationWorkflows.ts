@@ -22,7 +22,9 @@ export async function waitForDecision(input: WaitInput): Promise<{ decision: str
   setHandler(decideSignal, (d) => void (decision = d));
   const deadline = Date.now() + msToNumber(input.timeout);
   const approval = { version: 1, approvers: ['alice'], approvalsRequired: 1, deadline: new Date(deadline).toISOString() };
-  await notify({ type: 'approval.waiting', model: input.model, summary: `${input.model} v1 waits for approval`, data: approval });
+  // Links are checked in the workflow sandbox too (no credentials, no token parameters).
+  const links = { status: `http://127.0.0.1:3000/lifecycles/${input.model}`, report: 'http://127.0.0.1:3000/reports/view?ref=abc&expires=1&signature=def' };
+  await notify({ type: 'approval.waiting', model: input.model, summary: `${input.model} v1 waits for approval`, links, data: approval });
 
   const scope = new CancellationScope();
   const reminders = scope.run(() =>
