@@ -34,11 +34,13 @@ beforeAll(async () => {
   receiver = await startReceiver({
     '/ok': { secret: secret('ok'), answer: () => ({ status: 200 }) },
     '/down': { secret: secret('down'), answer: () => ({ status: 503 }) },
+    '/refuses': { secret: secret('refuses'), answer: () => ({ status: 400 }) },
   });
   const webhooks = parseWebhooks(
     JSON.stringify([
       { name: 'ok', url: `${receiver.url}/ok`, secret: secret('ok') },
       { name: 'down', url: `${receiver.url}/down`, secret: secret('down'), events: ['approval.waiting'] },
+      { name: 'refuses', url: `${receiver.url}/refuses`, secret: secret('refuses'), events: ['approval.reminder'] },
     ]),
     'test',
   );
@@ -122,9 +124,14 @@ describe('approval reminders', () => {
     for (const e of reminders(workflowId)) expect(Date.parse(e.time)).toBeLessThan(Date.parse(result.deadline));
   });
 
-  it('an endpoint that is down never fails nor holds up the run, and the others get each event once', async () => {
+  it('an endpoint that is down or refuses never fails nor holds up the run, and the others get each event once', async () => {
     const { workflowId, handle } = await run({ every: '1s', timeout: '5m', stopBy: 'condition' });
     await until('a reminder', async () => reminders(workflowId).length >= 1, 60_000);
+    // The delivery of the first reminder failed (400) while the run was still waiting: the run goes on.
+    const first = reminders(workflowId)[0];
+    await until('the failed delivery', async () => (await client.workflow.getHandle(`notification-${first.id}`).describe()).status.name === 'FAILED', 30_000);
+    expect(receiver.at('/refuses', first.id)).toHaveLength(1);
+    expect((await handle.describe()).status.name).toBe('RUNNING');
     await handle.signal(decideSignal, 'approve');
     expect(((await handle.result()) as { decision: string }).decision).toBe('approve');
     const waiting = eventsOf(workflowId).find((e) => e.type === 'approval.waiting')!;
