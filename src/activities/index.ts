@@ -4,6 +4,7 @@ import type { ActivityDeps } from './deps';
 import { deploymentActivities } from './deployment';
 import { evaluationActivities } from './evaluation';
 import { notificationActivities } from './notifications';
+import { rollbackActivities } from './rollback';
 import { trainingActivities } from './training';
 
 export type { ActivityDeps } from './deps';
@@ -16,6 +17,7 @@ export function createActivities(deps: ActivityDeps) {
     ...evaluationActivities(deps),
     ...approvalActivities(deps),
     ...deploymentActivities(deps),
+    ...rollbackActivities(deps),
     ...notificationActivities(deps),
   };
 }

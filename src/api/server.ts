@@ -21,6 +21,7 @@ import { errorHandler, failureLogged, HttpError } from './errors';
 import { installHealthRoutes, READINESS_CHECK_TIMEOUT_MS, type DependencyCheck } from './health';
 import { installJsonBodyParser } from './jsonBody';
 import { predictSerializerCompiler, predictValidatorCompiler } from './predictFast';
+import { installReleaseRoutes } from './releaseRoutes';
 import { installReportRoutes } from './reports';
 import { installServingRoutes, type ServingRoutesDeps } from './servingRoutes';
 import {
@@ -142,6 +143,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await installAuthentication(app, { authenticator: deps.authenticator, failuresPerMinute: deps.authFailuresPerMinute ?? 60 });
   installMethodNotAllowed(app);
   installServingRoutes(app, deps.serving ?? {}, responses);
+  installReleaseRoutes(app, deps, responses);
 
   installHealthRoutes(app, deps.readiness ?? { temporal: temporalCheck(deps.temporal) });
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
@@ -319,7 +321,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
         response: responses({ 200: Predicted }, [...AUTH, ...PARAM, ...BODY, 422, 503]),
       },
     },
-    async (request) => deps.predictor.predict(request.params.name, request.body.rows, request.query),
+    async (request) => deps.predictor.predict(request.params.name, request.body.rows, request.query, request.id),
   );
 
   return app;

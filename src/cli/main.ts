@@ -64,11 +64,38 @@ program.command('versions').argument('<model>').description('versions of a model
   .action(async (model: string) => print(await client().call('GET', `/models/${encodeURIComponent(model)}/versions`)));
 
 program.command('predict').argument('<model>').argument('<rows>', 'JSON array of rows keyed by feature name, or @file.json')
-  .description('predict with the production version of a model')
-  .action(async (model: string, rows: string) => {
+  .description('predict with the production version of a model (or --version / --alias)')
+  .option('--version <n>', 'pin a version number')
+  .option('--alias <name>', 'the version behind an alias, e.g. staging')
+  .action(async (model: string, rows: string, opts: { version?: string; alias?: string }) => {
     const text = rows.startsWith('@') ? await fs.readFile(rows.slice(1), 'utf8') : rows;
-    print(await client().call('POST', `/models/${encodeURIComponent(model)}/predict`, { rows: JSON.parse(text) }));
+    const query = opts.version ? `?version=${encodeURIComponent(opts.version)}` : opts.alias ? `?alias=${encodeURIComponent(opts.alias)}` : '';
+    print(await client().call('POST', `/models/${encodeURIComponent(model)}/predict${query}`, { rows: JSON.parse(text) }));
   });
+
+program.command('rollback').argument('<model>')
+  .description('move production back to the version before the latest deploy (or --to N, a version that served in production before); audited')
+  .requiredOption('-r, --reason <text>', 'why (kept in the alias history)')
+  .option('--to <version>', 'the version to go back to', (v) => Number(v))
+  .option('--canary', 'take the running canary out instead')
+  .option('--key <idempotencyKey>', 'the same key sent again moves the alias once')
+  .action(async (model: string, opts: { reason: string; to?: number; canary?: boolean; key?: string }) =>
+    print(await client().call('POST', `/models/${encodeURIComponent(model)}/rollback`, {
+      reason: opts.reason,
+      ...(opts.canary ? { alias: 'canary' } : {}),
+      ...(opts.to === undefined ? {} : { toVersion: opts.to }),
+      ...(opts.key ? { idempotencyKey: opts.key } : {}),
+    })));
+
+const alias = program.command('alias').description('team aliases (staging, …): predict with them as ?alias=<name>');
+alias.command('set').argument('<model>').argument('<alias>').argument('<version>', 'version number', (v) => Number(v))
+  .requiredOption('-r, --reason <text>', 'why (kept in the alias history)')
+  .action(async (model: string, name: string, version: number, opts: { reason: string }) =>
+    print(await client().call('PUT', `/models/${encodeURIComponent(model)}/aliases/${encodeURIComponent(name)}`, { version, reason: opts.reason })));
+alias.command('rm').argument('<model>').argument('<alias>')
+  .requiredOption('-r, --reason <text>', 'why (kept in the alias history)')
+  .action(async (model: string, name: string, opts: { reason: string }) =>
+    print(await client().call('DELETE', `/models/${encodeURIComponent(model)}/aliases/${encodeURIComponent(name)}?reason=${encodeURIComponent(opts.reason)}`)));
 
 program.parseAsync().catch((err: Error) => {
   console.error(`lifecycle: ${err.message}`);

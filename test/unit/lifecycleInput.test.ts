@@ -39,6 +39,7 @@ describe('LifecycleInput', () => {
       },
       approvalTimeout: '7d',
       trigger: 'manual',
+      release: { strategy: 'direct' },
       requestedBy: 'unknown',
     });
   });
