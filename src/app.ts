@@ -87,6 +87,7 @@ export async function startWorker(
     approvalSecret: ctx.secrets.approvalSecret,
     engine: { memoryLimit: ctx.config.DATA_MEMORY_LIMIT, spillDir: path.join(scratch, 'duckdb') },
     scratchDir: scratch,
+    notifications: ctx.config.notifications,
     reportLinks: { secret: ctx.secrets.approvalSecret, baseUrl: ctx.config.PUBLIC_API_URL ?? `http://${ctx.config.API_HOST}:${ctx.config.API_PORT}`, ttlMs: msToNumber(ctx.config.REPORT_LINK_TTL) },
   };
   const create = async () => {

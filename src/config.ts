@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { BUCKET_NAME, parseS3Location, type S3Settings } from './data/s3';
 import type { SourcePolicy } from './data/source';
+import { parseWebhooks, type NotificationSettings } from './notifications/endpoints';
 import { Duration, formatZodError } from './schemas/lifecycle';
 
 /**
@@ -80,6 +82,16 @@ export const ConfigSchema = z.object({
   PREDICTION_LOG_BUFFER: z.coerce.number().int().min(1).max(10_000_000).default(50_000),
   PREDICTION_LOG_FLUSH_INTERVAL: Duration.default('200ms'),
   PREDICTION_LOG_BATCH: z.coerce.number().int().min(1).max(100_000).default(5_000),
+  /**
+   * Webhooks that receive notifications (src/notifications): a JSON array of {"name"?, "url", "secret",
+   * "events"?, "timeout"?}. NOTIFY_WEBHOOKS_FILE names a file holding the same JSON instead, so that the
+   * secrets can come from a mounted secret rather than the environment (which `docker inspect` and
+   * /proc/<pid>/environ show). Neither set: events are logged only.
+   */
+  NOTIFY_WEBHOOKS: z.string().optional(),
+  NOTIFY_WEBHOOKS_FILE: z.string().optional(),
+  /** Let webhooks reach link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, …): refused by default against SSRF. */
+  NOTIFY_ALLOW_LINK_LOCAL: flag.default(false),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
 });
@@ -91,6 +103,7 @@ export type Config = z.infer<typeof ConfigSchema> & {
   artifactStore: ArtifactStoreConfig;
   s3: S3Settings;
   ingest: SourcePolicy;
+  notifications: NotificationSettings;
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -111,6 +124,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     c.S3_ANONYMOUS && c.S3_ACCESS_KEY_ID && 'S3_ANONYMOUS: unsigned requests use no credentials; unset S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or S3_ANONYMOUS',
     c.S3_ANONYMOUS && c.ARTIFACT_STORE && 'S3_ANONYMOUS: the artifact store (ARTIFACT_STORE) needs credentials that may write',
   ].filter(Boolean);
+  let webhooks: NotificationSettings['webhooks'] = [];
+  try {
+    webhooks = loadWebhooks(c);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
   if (problems.length) throw new Error(`Invalid configuration: ${problems.join('; ')}`);
   const s3: S3Settings = {
     endpoint: c.S3_ENDPOINT ?? null,
@@ -128,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     artifactDir,
     artifactStore,
     s3,
+    notifications: { webhooks, allowLinkLocal: c.NOTIFY_ALLOW_LINK_LOCAL },
     // DATA_DIR holds secrets, the database and artifacts: never ingestible, whatever the roots say; nor is an S3 artifact store.
     ingest: {
       roots: ingestRoots,
@@ -137,4 +157,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       protectedS3: artifactStore.kind === 's3' ? [{ bucket: artifactStore.bucket, prefix: artifactStore.prefix }] : [],
     },
   };
+}
+
+/** The webhook endpoints of NOTIFY_WEBHOOKS or NOTIFY_WEBHOOKS_FILE (read once, at start-up). */
+function loadWebhooks(c: z.infer<typeof ConfigSchema>): NotificationSettings['webhooks'] {
+  if (c.NOTIFY_WEBHOOKS && c.NOTIFY_WEBHOOKS_FILE) throw new Error('NOTIFY_WEBHOOKS and NOTIFY_WEBHOOKS_FILE: set one, not both');
+  if (c.NOTIFY_WEBHOOKS) return parseWebhooks(c.NOTIFY_WEBHOOKS, 'NOTIFY_WEBHOOKS');
+  if (!c.NOTIFY_WEBHOOKS_FILE) return [];
+  let text: string;
+  try {
+    text = readFileSync(c.NOTIFY_WEBHOOKS_FILE, 'utf8');
+  } catch (err) {
+    throw new Error(`NOTIFY_WEBHOOKS_FILE: cannot read ${c.NOTIFY_WEBHOOKS_FILE}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return parseWebhooks(text, 'NOTIFY_WEBHOOKS_FILE');
 }

@@ -1,6 +1,7 @@
 import type { ArtifactStore } from '../artifacts/store';
 import type { ComputePool } from '../compute/pool';
 import type { EngineOptions } from '../data/duckdb';
+import type { NotificationSettings } from '../notifications/endpoints';
 import type { SourcePolicy } from '../data/source';
 import type { Registry } from '../registry/registry';
 import type { ReportLinkOptions } from '../reports/links';
@@ -20,4 +21,6 @@ export interface ActivityDeps {
   reportLinks: ReportLinkOptions;
   /** Local room for downloads and files being written before they are stored (DATA_DIR/scratch). */
   scratchDir: string;
+  /** Webhook endpoints for notifications (NOTIFY_WEBHOOKS); unset: none, events are logged only. */
+  notifications?: NotificationSettings;
 }

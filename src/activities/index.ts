@@ -3,6 +3,7 @@ import { dataActivities } from './data';
 import type { ActivityDeps } from './deps';
 import { deploymentActivities } from './deployment';
 import { evaluationActivities } from './evaluation';
+import { notificationActivities } from './notifications';
 import { rollbackActivities } from './rollback';
 import { trainingActivities } from './training';
 
@@ -17,6 +18,7 @@ export function createActivities(deps: ActivityDeps) {
     ...approvalActivities(deps),
     ...deploymentActivities(deps),
     ...rollbackActivities(deps),
+    ...notificationActivities(deps),
   };
 }
 
