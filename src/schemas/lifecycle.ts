@@ -166,6 +166,8 @@ export const LifecycleInput = z
     release: ReleasePolicy.default({ strategy: 'direct' }),
     approvers: z.array(Identity).min(1, 'must name at least one approver').max(MAX_APPROVERS, `must name at most ${MAX_APPROVERS} approvers`),
     approvalTimeout: Duration.refine(durationWithin(1000, MAX_DURATION_MS), 'must be at least 1s').default('7d'),
+    /** While the run waits for approval, an `approval.reminder` notification this often (null: none). */
+    approvalReminderEvery: Duration.refine(durationWithin(1000, MAX_DURATION_MS), 'must be at least 1s').nullable().default('1d'),
     /** Who asked for this run; set by the API from the caller's token. Cannot approve it (four-eyes). */
     requestedBy: Identity.default('unknown'),
     /**

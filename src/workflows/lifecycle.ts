@@ -4,7 +4,11 @@ import type { Evaluation } from '../activities/evaluation';
 import type { CanaryCheck, ShadowReport } from '../domain/release';
 import { DecisionUpdate, durationMs, formatZodError, LifecycleInput, type CanaryPolicy, type LifecycleInputRaw, type ShadowPolicy } from '../schemas/lifecycle';
 import { approveSignal, controlTaskQueue, decideUpdate, rejectSignal, statusQuery, type LifecycleResult, type LifecycleStatus, type Outcome, type ReleaseStatus, type ReviewedDecision, type Stage } from './definitions';
+import { notify, remindWhileWaiting } from './notify';
 import { LifecycleStage, ModelName } from './searchAttributes';
+import type { NotificationEvent } from '../notifications/events';
+
+type ApprovalEvent = Extract<NotificationEvent, { type: 'approval.waiting' }>;
 import { eligibleApprovers, type ApprovalPolicy } from '../domain/approvalPolicy';
 
 /**
@@ -14,6 +18,11 @@ import { eligibleApprovers, type ApprovalPolicy } from '../domain/approvalPolicy
  * limit, until the activity's schedule-to-close budget is spent. Bad input fails at once: activities throw
  * non-retryable ApplicationFailures (DatasetInvalid, DatasetUnavailable, TrainingFailed).
  */
+/**
+ * Notifications (src/workflows/notify.ts) start child workflows: runs recorded before them replay
+ * without, and every notification of a run is decided by this one patch.
+ */
+const notifying = () => patched('lifecycle-notifications');
 /** Rounds of evaluate → approve → deploy before a run whose champion keeps changing gives up (outcome `superseded`). */
 const MAX_ROUNDS = 3;
 /** Canary checks kept in the status (the latest). */
@@ -71,6 +80,16 @@ export async function modelLifecycle(rawInput: LifecycleInputRaw): Promise<Lifec
   } catch (err) {
     // Runs recorded before this change ended without saying so in their status: replay them unchanged.
     if (patched('status-says-failed')) run.fail(err);
+    if (!isCancellation(err) && notifying()) {
+      const failure = rootFailure(err);
+      await notify({
+        type: 'run.failed',
+        model: input.modelName,
+        summary: `${input.modelName}: the run failed in stage ${run.status.stage} (${failure.type}): ${failure.message.slice(0, 300)}`,
+        links: failure.reportUrl ? { report: failure.reportUrl } : {},
+        data: { stage: run.status.stage, failureType: failure.type, message: failure.message.slice(0, 2000) },
+      });
+    }
     throw err;
   }
 }
@@ -131,6 +150,11 @@ async function lifecycle(input: LifecycleInput, run: ReturnType<typeof trackStat
     const deployed = await deployModel({ modelName: input.modelName, versionId: candidate.versionId, approvedBy, expectedChampionId: evaluation.championVersionId, endCanary: canary === 'promote' });
     if (!('superseded' in deployed)) {
       run.status.deployment = deployed;
+      if (notifying()) {
+        const summary = `${input.modelName} v${deployed.version} is in production (was ${deployed.previousVersion ? `v${deployed.previousVersion}` : 'nothing'}), approved by ${approvedBy.join(', ')}`;
+        await notify({ type: 'model.deployed', model: input.modelName, summary, data: { alias: 'production', version: deployed.version, previousVersion: deployed.previousVersion } });
+        if (canary) await notify({ type: 'release.promoted', model: input.modelName, summary: `${input.modelName}: the canary v${deployed.version} was promoted`, data: { strategy: 'canary', version: deployed.version, previousVersion: deployed.previousVersion } });
+      }
       return desk.finish(run.finish('deployed', candidate.version, approvedBy));
     }
     const release = run.status.release;
@@ -214,6 +238,10 @@ async function lifecycle(input: LifecycleInput, run: ReturnType<typeof trackStat
     canary.reasons = [why, ...check.reasons.filter((r) => !why.includes(r))];
     upsertMemo({ canary: `rolled back: ${why}` });
     await endRelease({ ...alias, status: 'rolled-back', reason: `canary rolled back: ${why}` });
+    if (notifying()) {
+      const data = { strategy: 'canary' as const, version: candidate.version, restoredVersion: champion.version, reason: why.slice(0, 2000) };
+      await notify({ type: 'release.rolled-back', model: input.modelName, summary: `${input.modelName}: the canary v${candidate.version} was rolled back: ${why.slice(0, 300)}`, data });
+    }
     return 'rolled-back';
   }
 }
@@ -376,7 +404,22 @@ function openDecisionDesk(input: LifecycleInput, run: ReturnType<typeof trackSta
       deadline = Date.now() + durationMs(input.approvalTimeout);
       run.status.approvalDeadline = new Date(deadline).toISOString();
       const needed = run.status.approvalsRequired ?? 1;
-      run.enter('awaiting-approval', `${needed === 1 ? 'an approve or reject' : `${needed} approvals or one reject`} from: ${eligibleApprovers(policy()).join(', ')}`);
+      const from = eligibleApprovers(policy());
+      run.enter('awaiting-approval', `${needed === 1 ? 'an approve or reject' : `${needed} approvals or one reject`} from: ${from.join(', ')}`);
+      if (notifying()) {
+        const waiting = (): ApprovalEvent['data'] => ({ version: run.status.candidate!.version, approvers: from, approvalsRequired: needed, approvedBy: run.status.approvedBy, deadline: run.status.approvalDeadline! });
+        const links: Record<string, string> = run.status.validation?.reportUrl ? { report: run.status.validation.reportUrl } : {};
+        const about = { model: input.modelName, links };
+        await notify({ type: 'approval.waiting', ...about, summary: `${input.modelName} v${waiting().version} waits for approval from ${from.join(', ')}`, data: waiting() });
+        if (input.approvalReminderEvery) {
+          void remindWhileWaiting({
+            every: input.approvalReminderEvery,
+            until: () => settled !== null || run.status.outcome !== null,
+            deadline,
+            event: (reminder) => ({ type: 'approval.reminder', ...about, summary: `reminder ${reminder}: ${input.modelName} v${waiting().version} still waits for approval (until ${run.status.approvalDeadline})`, data: { ...waiting(), reminder } }),
+          });
+        }
+      }
       await condition(() => settled !== null, Math.max(1, deadline - Date.now()));
       // Decisions that arrived before the deadline are still judged, even if their review ends after it.
       await condition(() => settled !== null || (!reviewing && !inbox.some((i) => i.receivedAt <= deadline)));

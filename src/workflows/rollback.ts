@@ -3,6 +3,7 @@ import type { LifecycleActivities } from '../activities';
 import { formatZodError } from '../schemas/lifecycle';
 import { RollbackInput, type RollbackInputRaw, type RollbackResult } from '../schemas/release';
 import { controlTaskQueue } from './definitions';
+import { notify } from './notify';
 import { ModelName } from './searchAttributes';
 
 /**
@@ -20,5 +21,11 @@ export async function rollbackModel(raw: RollbackInputRaw): Promise<RollbackResu
     scheduleToCloseTimeout: '1 hour',
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
   });
-  return rollbackAlias(parsed.data);
+  const result = await rollbackAlias(parsed.data);
+  if (result.moved) {
+    const { modelName, alias, fromVersion, toVersion, movedBy } = result;
+    const summary = `${modelName}: ${alias} rolled back from v${fromVersion} to ${toVersion ? `v${toVersion}` : 'nothing'} by ${movedBy}: ${parsed.data.reason.slice(0, 300)}`;
+    await notify({ type: 'model.rolled-back', model: modelName, summary, data: { alias, fromVersion, toVersion, reason: parsed.data.reason } });
+  }
+  return result;
 }

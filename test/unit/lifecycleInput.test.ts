@@ -38,6 +38,7 @@ describe('LifecycleInput', () => {
         skewErrorJs: null,
       },
       approvalTimeout: '7d',
+      approvalReminderEvery: '1d',
       trigger: 'manual',
       release: { strategy: 'direct' },
       requestedBy: 'unknown',
