@@ -3,6 +3,8 @@ import { dataActivities } from './data';
 import type { ActivityDeps } from './deps';
 import { deploymentActivities } from './deployment';
 import { evaluationActivities } from './evaluation';
+import { monitoringActivities } from './monitoring';
+import { retrainingActivities } from './retraining';
 import { trainingActivities } from './training';
 
 export type { ActivityDeps } from './deps';
@@ -15,6 +17,8 @@ export function createActivities(deps: ActivityDeps) {
     ...evaluationActivities(deps),
     ...approvalActivities(deps),
     ...deploymentActivities(deps),
+    ...monitoringActivities(deps),
+    ...retrainingActivities(deps),
   };
 }
 

@@ -1,2 +1,4 @@
 // The workflow bundle's entry point: every workflow type the worker runs.
 export { modelLifecycle } from './lifecycle';
+export { driftMonitor } from './driftMonitor';
+export { retrainModel } from './retrain';
