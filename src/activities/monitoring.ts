@@ -228,9 +228,9 @@ export function monitoringActivities(deps: ActivityDeps) {
         heartbeating('assess drift', async () => {
           const judged = current.rows >= policy.minCurrentRows && current.data && current.predictions;
           const side = async (t: ProfiledTable) => ({ table: await deps.store.localFile(t.table), profile: await readProfile(t.profile) });
-          const drift = judged ? await compareDatasets(await side(reference.data), await side(current.data!), reference.features, policy) : null;
+          const drift = judged ? await compareDatasets(await side(reference.data), await side(current.data!), reference.features, policy, deps.engine) : null;
           const prediction: FeatureDrift | null = judged
-            ? ((await compareDatasets(await side(reference.predictions), await side(current.predictions!), [{ name: PREDICTION_COLUMN, kind: 'numeric' }], policy)).features[0] ?? null)
+            ? ((await compareDatasets(await side(reference.predictions), await side(current.predictions!), [{ name: PREDICTION_COLUMN, kind: 'numeric' }], policy, deps.engine)).features[0] ?? null)
             : null;
           const decay =
             current.source === 'prediction-log'

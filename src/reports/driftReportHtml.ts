@@ -66,26 +66,24 @@ function featureTable(features: FeatureDrift[], heading = true): string {
 
 /** Data quality per feature (missing rates, out-of-domain values, unseen categories) and the engine's findings. */
 function qualitySection(drift: NonNullable<DriftReport['drift']>): string {
-  const rows = drift.features.map((f) => `<tr><td>${escapeHtml(f.feature)}</td><td>${describe(f.quality)}</td></tr>`);
-  const findings = drift.findings.length
-    ? `<ul>${drift.findings.map((x) => `<li>${typeof x === 'string' ? escapeHtml(x, 600) : describe(x)}</li>`).join('')}</ul>`
-    : '<p class="ok">No data quality findings.</p>';
-  return `<h2>Data quality</h2>${findings}<table><tr><th>Feature</th><th>Measures</th></tr>${rows.join('')}</table>`;
-}
-
-/** An object of measures as "name value" pairs (numbers formatted), whatever the engine reports. */
-function describe(value: unknown): string {
-  if (value === null || typeof value !== 'object') return escapeHtml(typeof value === 'number' ? formatNumber(value) : value, 600);
-  return Object.entries(value as Record<string, unknown>)
-    .map(([k, v]) => `${escapeHtml(k)} <strong>${typeof v === 'number' ? formatNumber(v) : escapeHtml(typeof v === 'object' ? JSON.stringify(v) : v, 200)}</strong>`)
-    .join(' · ');
+  const share = (x: number | null) => (x === null ? '' : `${formatNumber(100 * x)}%`);
+  const rows = drift.features.map(
+    ({ feature, quality: q }) =>
+      `<tr><td>${escapeHtml(feature)}</td><td class="n">${share(q.missingShare.reference)}</td><td class="n">${share(q.missingShare.current)}</td>` +
+      `<td class="n">${share(q.outOfDomainShare)}</td><td class="n">${share(q.unseenCategoryShare)}</td><td>${q.unseenCategories.map((c) => escapeHtml(c, 40)).join(', ')}</td></tr>`,
+  );
+  const findings = drift.findings.length ? `<ul>${drift.findings.map((x) => `<li>${escapeHtml(x, 600)}</li>`).join('')}</ul>` : '';
+  return (
+    `<h2>Data quality</h2>${findings}<table><tr><th>Feature</th><th>Missing (reference)</th><th>Missing (current)</th>` +
+    `<th>Outside the reference’s range</th><th>Unseen categories</th><th>Unseen, e.g.</th></tr>${rows.join('')}</table>`
+  );
 }
 
 function card(f: FeatureDrift): string {
   return (
     `<div class="card"><h3>${escapeHtml(f.feature)} <span class="${f.drifted ? 'error' : 'ok'}">${f.drifted ? 'drifted' : 'ok'}</span></h3>` +
     `<p class="muted">${escapeHtml(f.test)} ${formatNumber(f.statistic)} · PSI ${formatNumber(f.psi)}</p>` +
-    pairedBars({ column: f.feature, bins: { labels: f.histogram.bins.map(String), reference: shares(f.histogram.reference), current: shares(f.histogram.current) } }) +
+    pairedBars({ column: f.feature, bins: { labels: binLabels(f), reference: shares(f.histogram.reference), current: shares(f.histogram.current) } }) +
     '</div>'
   );
 }
@@ -94,4 +92,12 @@ function card(f: FeatureDrift): string {
 function shares(xs: number[]): number[] {
   const total = xs.reduce((sum, x) => sum + x, 0);
   return total > 0 ? xs.map((x) => x / total) : xs.map(() => 0);
+}
+
+/** One label per bar: a numeric bin's range from its edges, or the category. */
+function binLabels(f: FeatureDrift): string[] {
+  const bins = f.histogram.bins;
+  if (f.kind === 'categorical' || typeof bins[0] === 'string') return bins.map(String);
+  const edges = bins as number[];
+  return edges.slice(0, -1).map((lo, i) => `${formatNumber(lo)} – ${formatNumber(edges[i + 1])}`);
 }
