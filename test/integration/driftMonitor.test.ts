@@ -7,7 +7,10 @@ import type { DriftMonitorInputRaw, RetrainInputRaw } from '../../src/schemas/mo
 import { DRIFT_MONITOR_WORKFLOW, RETRAIN_WORKFLOW, retrainingWorkflowId } from '../../src/schemas/monitoring';
 import type { DriftMonitorResult } from '../../src/workflows/driftMonitor';
 import { DriftStatus } from '../../src/workflows/searchAttributes';
-import type { RetrainingOutcome } from '../../src/activities/retraining';
+import { retrainingActivities, type RetrainingOutcome } from '../../src/activities/retraining';
+import type { ActivityDeps } from '../../src/activities/deps';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { RetrainInput } from '../../src/schemas/monitoring';
 import { MonitoringRegistry } from '../../src/registry/monitoring';
 import { callApi, resultOf, startHarness, until, waitForStatus, type Harness } from '../support/harness';
 
@@ -216,4 +219,28 @@ describe('retrainModel', () => {
     await lifecycle.terminate('test: done');
     expect((await monitoring.retrainingRequests(name)).map((r) => r.state)).toEqual(['started', 'cooling-down', 'started']);
   }, 120_000);
+
+  it('is idempotent on activity retry: a retried request finds its own start, even after that lifecycle ended', async () => {
+    const name = `retry-${randomUUID().slice(0, 6)}`;
+    // The activity alone, as a worker runs it; only the parts it uses (the registry, the secret) are given.
+    const { startRetraining } = retrainingActivities({ monitoring, approvalSecret: 'test-secret-of-this-activity-0123456789' } as ActivityDeps);
+    const requester = { workflowId: `drift-${name}`, runId: randomUUID() };
+    const attempt = (n: number, activityId = '7') =>
+      new MockActivityEnvironment({ workflowExecution: requester, activityId, attempt: n, taskQueue: h.taskQueue }, { client: h.client }).run(
+        startRetraining,
+        RetrainInput.parse({ modelName: name, trigger: 'drift', cooldown: '1h', ...retrainTemplate() }),
+      ) as Promise<RetrainingOutcome>;
+    const first = await attempt(1);
+    expect(first.state).toBe('started');
+    const lifecycle = h.client.workflow.getHandle(retrainingWorkflowId(name));
+    // The attempt crashed after the start, before recording it; the lifecycle has even ended since.
+    await db.query(`UPDATE retraining_starts SET state = 'starting', run_id = NULL WHERE model_name = $1`, [name]);
+    await lifecycle.terminate('test: ended before the retry');
+    expect(await attempt(2)).toMatchObject({ state: 'started', runId: first.runId });
+    expect(await attempt(3)).toMatchObject({ state: 'started', runId: first.runId });
+    expect((await lifecycle.describe()).runId).toBe(first.runId);
+    // Another request (another activity) within the cool-down starts nothing.
+    expect(await attempt(1, '8')).toMatchObject({ state: 'cooling-down' });
+    expect((await monitoring.retrainingRequests(name)).map((r) => r.state)).toEqual(['cooling-down', 'started']);
+  }, 60_000);
 });
