@@ -160,6 +160,14 @@ describe('drift monitor', () => {
     expect(memo).toMatchObject({ verdict: 'drifted', summary: expect.stringContaining('features drifted') });
     expect(String(memo.report)).toContain('/reports/view?');
 
+    // The Temporal UI's filter finds the drifted model's monitor runs.
+    const query = `DriftStatus = "drifted" AND ModelName = "${model}" AND WorkflowType = "${DRIFT_MONITOR_WORKFLOW}"`;
+    await until('the drifted runs in visibility', async () => {
+      const found = [];
+      for await (const w of h.client.workflow.list({ query })) found.push(w.workflowId);
+      return found.length === 3 && found;
+    });
+
     // Old histories keep replaying against the current workflow code.
     await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, await first.handle.fetchHistory(), first.handle.workflowId);
   }, 300_000);
@@ -187,6 +195,8 @@ describe('drift monitor', () => {
     expect((await call('POST', `/models/${model}/drift`, 'vic-viewer', { current: { datasetUri: uri } })).status).toBe(403);
     expect((await call('POST', `/models/no-such-model/drift`, 'eve-engineer', {})).status).toBe(404);
     expect((await call('POST', `/models/${model}/drift`, 'eve-engineer', { current: { window: 'soon' } })).status).toBe(400);
+    const doc = await call('GET', '/openapi.json', null);
+    expect(Object.keys(doc.body.paths['/models/{name}/drift'])).toEqual(['get', 'post']);
     const started = await call('POST', `/models/${model}/drift`, 'eve-engineer', { current: { datasetUri: uri } });
     expect(started.status).toBe(201);
     const result = (await h.client.workflow.getHandle(started.body.workflowId).result()) as DriftMonitorResult;
