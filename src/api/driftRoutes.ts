@@ -52,7 +52,8 @@ const DriftRun = z.object({
 });
 const DriftHistory = z.object({ modelName: z.string(), runs: z.array(DriftRun) });
 const DriftHistoryQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(50) }).strict();
-const DriftStarted = z.object({ workflowId: z.string(), runId: z.string(), statusUrl: z.string() });
+/** `historyUrl`: where the run's verdict and report appear once it ends (the run itself: Temporal, by workflowId). */
+const DriftStarted = z.object({ workflowId: z.string(), runId: z.string(), historyUrl: z.string() });
 
 /** `GET /models/{name}/drift` (the drift history) and `POST /models/{name}/drift` (run the monitor now). */
 export function installDriftRoutes(app: FastifyInstance, deps: DriftRoutesDeps, responses: Responses): void {
@@ -106,7 +107,7 @@ export function installDriftRoutes(app: FastifyInstance, deps: DriftRoutesDeps, 
         args: [parsed.data],
         typedSearchAttributes: [{ key: ModelName, value: modelName }],
       });
-      return reply.code(201).send({ workflowId, runId: handle.firstExecutionRunId, statusUrl: `/lifecycles/${workflowId}` });
+      return reply.code(201).send({ workflowId, runId: handle.firstExecutionRunId, historyUrl: `/models/${encodeURIComponent(modelName)}/drift` });
     },
   );
 }
