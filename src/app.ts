@@ -15,6 +15,7 @@ import type { Logger } from './logger';
 import { countingModelLoads } from './metrics';
 import { createPool } from './registry/db';
 import type { SupervisorStatus } from './infra/supervisor';
+import { MonitoringRegistry } from './registry/monitoring';
 import { Registry } from './registry/registry';
 import { AliasCache } from './serving/aliasCache';
 import { Predictor } from './serving/predictor';
@@ -83,6 +84,7 @@ export async function startWorker(
   const deps = {
     store: createArtifactStore(ctx.config, ctx.log),
     registry: new Registry(pool),
+    monitoring: new MonitoringRegistry(pool),
     ingest: ctx.config.ingest,
     approvalSecret: ctx.secrets.approvalSecret,
     engine: { memoryLimit: ctx.config.DATA_MEMORY_LIMIT, spillDir: path.join(scratch, 'duckdb') },
@@ -253,6 +255,7 @@ export async function startApi(
     readiness,
     sources: ctx.config.ingest,
     serving: { predictionLog, feedback: new FeedbackStore(pool) },
+    monitoring: new MonitoringRegistry(pool),
   });
   const url = await app.listen({ host: ctx.config.API_HOST, port: ctx.config.API_PORT });
   return {

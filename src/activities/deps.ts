@@ -3,6 +3,7 @@ import type { ComputePool } from '../compute/pool';
 import type { EngineOptions } from '../data/duckdb';
 import type { NotificationSettings } from '../notifications/endpoints';
 import type { SourcePolicy } from '../data/source';
+import type { MonitoringRegistry } from '../registry/monitoring';
 import type { Registry } from '../registry/registry';
 import type { ReportLinkOptions } from '../reports/links';
 
@@ -10,6 +11,8 @@ import type { ReportLinkOptions } from '../reports/links';
 export interface ActivityDeps {
   store: ArtifactStore;
   registry: Registry;
+  /** Drift history and retraining requests (src/registry/monitoring.ts). */
+  monitoring: MonitoringRegistry;
   /** Where datasets may be read from (INGEST_ROOTS, S3 and INGEST_S3_BUCKETS), and what never may be. */
   ingest: SourcePolicy;
   approvalSecret: string;

@@ -5,6 +5,8 @@ import { deploymentActivities } from './deployment';
 import { evaluationActivities } from './evaluation';
 import { notificationActivities } from './notifications';
 import { rollbackActivities } from './rollback';
+import { monitoringActivities } from './monitoring';
+import { retrainingActivities } from './retraining';
 import { trainingActivities } from './training';
 
 export type { ActivityDeps } from './deps';
@@ -19,6 +21,8 @@ export function createActivities(deps: ActivityDeps) {
     ...deploymentActivities(deps),
     ...rollbackActivities(deps),
     ...notificationActivities(deps),
+    ...monitoringActivities(deps),
+    ...retrainingActivities(deps),
   };
 }
 

@@ -24,6 +24,8 @@ import { predictSerializerCompiler, predictValidatorCompiler } from './predictFa
 import { installReleaseRoutes } from './releaseRoutes';
 import { installReportRoutes } from './reports';
 import { installServingRoutes, type ServingRoutesDeps } from './servingRoutes';
+import { installDriftRoutes } from './driftRoutes';
+import type { MonitoringRegistry } from '../registry/monitoring';
 import {
   ApprovalTokenAnswer, ApprovalTokenBody, DecisionBody, DecisionRefused, DecisionVerdict, Decisions, ErrorBody, ModelParams,
   Models, PredictBody, Predicted, PredictQuery, RequesterProofAnswer, RunStatusQuery, ROUTER_MAX_PARAM_LENGTH, RequesterProofBody, RunParams, RunStatus, Started, StartBody, Versions,
@@ -57,6 +59,8 @@ export interface ApiDeps {
   sources?: SourcePolicy;
   /** Prediction log and feedback store (src/api/servingRoutes.ts); without them predictions are only counted and there is no feedback route. */
   serving?: ServingRoutesDeps;
+  /** Drift history and the monitor's start (src/api/driftRoutes.ts); without it there are no drift routes. */
+  monitoring?: MonitoringRegistry;
 }
 
 /** Temporal is ready when its frontend answers `GetSystemInfo` within the readiness deadline. */
@@ -148,6 +152,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   installHealthRoutes(app, deps.readiness ?? { temporal: temporalCheck(deps.temporal) });
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
   installReportRoutes(app, { store: deps.store, approvalSecret: deps.approvalSecret });
+  if (deps.monitoring) installDriftRoutes(app, { ...deps, monitoring: deps.monitoring }, responses);
 
   app.post(
     '/lifecycles',

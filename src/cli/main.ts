@@ -6,6 +6,7 @@
 import fs from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { formatZodError, LifecycleInput } from '../schemas/lifecycle';
+import { DriftMonitorInput } from '../schemas/monitoring';
 import { ApiClient, defaultApiUrl, localToken } from './apiClient';
 
 const program = new Command('lifecycle')
@@ -62,6 +63,23 @@ program.command('models').description('registered models and their aliases')
 
 program.command('versions').argument('<model>').description('versions of a model with lineage, metrics and alias history')
   .action(async (model: string) => print(await client().call('GET', `/models/${encodeURIComponent(model)}/versions`)));
+
+program.command('drift').argument('<model>')
+  .description('drift history of a model (newest first, with report links); with --run, run the monitor now')
+  .option('--run', 'start a drift monitor run now instead of listing the history')
+  .option('--window <duration>', 'with --run: the prediction log over this window, e.g. 24h (default 24h)')
+  .option('--dataset <uri>', 'with --run: judge this dataset instead of the prediction log')
+  .option('--limit <n>', 'runs listed (default 50)')
+  .action(async (model: string, opts: { run?: boolean; window?: string; dataset?: string; limit?: string }) => {
+    const route = `/models/${encodeURIComponent(model)}/drift`;
+    if (!opts.run) return print(await client().call('GET', `${route}${opts.limit ? `?limit=${encodeURIComponent(opts.limit)}` : ''}`));
+    if (opts.window && opts.dataset) throw new Error('give --window or --dataset, not both');
+    const raw = { modelName: model, ...(opts.dataset ? { current: { datasetUri: opts.dataset } } : opts.window ? { current: { window: opts.window } } : {}) };
+    const parsed = DriftMonitorInput.safeParse(raw);
+    if (!parsed.success) throw new Error(formatZodError(parsed.error));
+    const { modelName: _, ...body } = raw;
+    print(await client().call('POST', route, body));
+  });
 
 program.command('predict').argument('<model>').argument('<rows>', 'JSON array of rows keyed by feature name, or @file.json')
   .description('predict with the production version of a model (or --version / --alias)')

@@ -2,3 +2,5 @@
 export { modelLifecycle } from './lifecycle';
 export { rollbackModel } from './rollback';
 export { deliverNotification } from './notify';
+export { driftMonitor } from './driftMonitor';
+export { retrainModel } from './retrain';
