@@ -80,6 +80,10 @@ export const ConfigSchema = z.object({
   PREDICTION_LOG_BUFFER: z.coerce.number().int().min(1).max(10_000_000).default(50_000),
   PREDICTION_LOG_FLUSH_INTERVAL: Duration.default('200ms'),
   PREDICTION_LOG_BATCH: z.coerce.number().int().min(1).max(100_000).default(5_000),
+  /** The schedules file (YAML or JSON) that `lifecycle schedules apply` and `POST /schedules/apply` apply: see src/schedules/file.ts. */
+  SCHEDULES_FILE: z.string().default('lifecycle.schedules.yaml'),
+  /** Apply SCHEDULES_FILE when a worker starts (it must exist and be valid, or the start fails). */
+  SCHEDULES_APPLY_ON_START: flag.default(false),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
 });
