@@ -50,7 +50,7 @@ describe('schedules file', () => {
   });
 
   it('turns a cron string into the calendar that says the same', () => {
-    const compiled = (spec: Parameters<typeof calendarSpec>[0]) => ({ ...decodeScheduleSpec(encodeScheduleSpec({ calendars: [calendarSpec(spec)] })).calendars[0]!, comment: '' });
+    const compiled = (spec: Parameters<typeof calendarSpec>[0]) => ({ ...decodeScheduleSpec(encodeScheduleSpec({ calendars: [calendarSpec(spec)] })).calendars![0]!, comment: '' });
     expect(compiled({ cron: '30 2 * * 1-5' })).toEqual(compiled({ hour: [2], minute: [30], dayOfWeek: ['MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY'] }));
     expect(compiled({ cron: '0 0 * * 7' }).dayOfWeek).toEqual([{ start: 'SUNDAY', end: 'SUNDAY', step: 1 }]);
     expect(compiled({ cron: '*/20 6 1,15 * *' })).toMatchObject({ minute: [0, 20, 40].map((m) => ({ start: m, end: m, step: 1 })), dayOfMonth: [1, 15].map((d) => ({ start: d, end: d, step: 1 })) });
