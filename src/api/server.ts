@@ -22,6 +22,7 @@ import { installHealthRoutes, READINESS_CHECK_TIMEOUT_MS, type DependencyCheck }
 import { installJsonBodyParser } from './jsonBody';
 import { predictSerializerCompiler, predictValidatorCompiler } from './predictFast';
 import { installReportRoutes } from './reports';
+import { installScheduleRoutes } from './scheduleRoutes';
 import { installServingRoutes, type ServingRoutesDeps } from './servingRoutes';
 import {
   ApprovalTokenAnswer, ApprovalTokenBody, DecisionBody, DecisionRefused, DecisionVerdict, Decisions, ErrorBody, ModelParams,
@@ -56,6 +57,8 @@ export interface ApiDeps {
   sources?: SourcePolicy;
   /** Prediction log and feedback store (src/api/servingRoutes.ts); without them predictions are only counted and there is no feedback route. */
   serving?: ServingRoutesDeps;
+  /** The schedules file `POST /schedules/apply` applies (SCHEDULES_FILE). */
+  schedulesFile?: string;
 }
 
 /** Temporal is ready when its frontend answers `GetSystemInfo` within the readiness deadline. */
@@ -146,6 +149,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   installHealthRoutes(app, deps.readiness ?? { temporal: temporalCheck(deps.temporal) });
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
   installReportRoutes(app, { store: deps.store, approvalSecret: deps.approvalSecret });
+  installScheduleRoutes(app, { temporal: deps.temporal, taskQueue: deps.taskQueue, file: deps.schedulesFile }, responses);
 
   app.post(
     '/lifecycles',
