@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { applySchedules, ScheduleConflictError } from '../schedules/apply';
-import { readSchedulesFile, SchedulesFileError } from '../schedules/file';
+import { readSchedulesFile, SchedulesFileError, SchedulesFileMissing } from '../schedules/file';
 import { listSchedules, SchedulePausedError, setPaused, triggerSchedule, UnknownScheduleError } from '../schedules/operations';
 import { SCHEDULE_KINDS } from '../schedules/plan';
 import { callerOf } from './authenticate';
@@ -55,8 +55,8 @@ const Applied = z.object({
     }),
   ),
 });
-/** A 409 described for these routes (the shared description speaks of runs). */
-const conflict = (description: string): Record<string, unknown> => ({ 409: { description, content: { 'application/json': { schema: ErrorBody } } } });
+/** Statuses described for these routes (the shared descriptions speak of runs). */
+const described = (status: number, description: string): Record<string, unknown> => ({ [status]: { description, content: { 'application/json': { schema: ErrorBody } } } });
 
 /**
  * The schedules made from the schedules file (src/schedules): list them, pause, resume or trigger one,
@@ -101,7 +101,7 @@ export function installScheduleRoutes(app: FastifyInstance, deps: ScheduleRoutes
         summary: "Start the schedule's workflow now (under its overlap policy; refused while paused)",
         params: ScheduleParams,
         body: NoteBody,
-        response: { ...responses({ 202: Triggered }, [...AUTH, 404, 414, 413, 415, 503]), ...conflict('The schedule is paused: resume it first') },
+        response: { ...responses({ 202: Triggered }, [...AUTH, 404, 414, 413, 415, 503]), ...described(409, 'The schedule is paused: resume it first') },
       },
     },
     async (request, reply) => {
@@ -119,13 +119,17 @@ export function installScheduleRoutes(app: FastifyInstance, deps: ScheduleRoutes
       schema: {
         summary: "Apply the server's schedules file (SCHEDULES_FILE); answers what changed (dryRun: what would)",
         body: ApplyBody,
-        response: { ...responses({ 200: Applied }, [...AUTH, 413, 415, 503]), ...conflict("The server's schedules file is missing or invalid (the message names the path in it), or a declared id is taken by a schedule made by hand") },
+        response: {
+          ...responses({ 200: Applied }, [...AUTH, 413, 415, 503]),
+          ...described(404, 'The server has no schedules file (SCHEDULES_FILE names no file)'),
+          ...described(409, "The server's schedules file is invalid (the message names the path in it), or a declared id is taken by a schedule made by hand"),
+        },
       },
     },
     async (request) => {
-      if (!deps.file) throw new HttpError(409, 'this server has no schedules file (SCHEDULES_FILE)');
-      const file = await readSchedulesFile(deps.file).catch(rethrowAs409);
-      const result = await applySchedules(schedules, file, { taskQueue: deps.taskQueue, dryRun: request.body.dryRun }).catch(rethrowAs409);
+      if (!deps.file) throw new HttpError(404, 'this server has no schedules file (SCHEDULES_FILE)');
+      const file = await readSchedulesFile(deps.file).catch(rethrowAsHttp);
+      const result = await applySchedules(schedules, file, { taskQueue: deps.taskQueue, dryRun: request.body.dryRun }).catch(rethrowAsHttp);
       request.log.info({ by: callerOf(request).identity, file: deps.file, dryRun: result.dryRun, changes: result.changes.filter((c) => c.change !== 'unchanged') }, 'schedules file applied');
       return { file: deps.file, ...result };
     },
@@ -140,7 +144,8 @@ async function operate<T>(run: () => Promise<T>): Promise<T> {
   });
 }
 
-function rethrowAs409(err: unknown): never {
+function rethrowAsHttp(err: unknown): never {
+  if (err instanceof SchedulesFileMissing) throw new HttpError(404, err.message);
   if (err instanceof SchedulesFileError || err instanceof ScheduleConflictError) throw new HttpError(409, err.message);
   throw err;
 }

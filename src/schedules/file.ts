@@ -134,6 +134,10 @@ export type SchedulesFile = z.output<typeof SchedulesFile>;
 export class SchedulesFileError extends Error {
   override name = 'SchedulesFileError';
 }
+/** There is no file at that path. */
+export class SchedulesFileMissing extends SchedulesFileError {
+  override name = 'SchedulesFileMissing';
+}
 
 /** Parses the text of a schedules file (JSON is YAML); errors name the file and the path in it. */
 export function parseSchedulesFile(text: string, name: string): SchedulesFile {
@@ -154,7 +158,8 @@ export async function readSchedulesFile(file: string): Promise<SchedulesFile> {
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (err) {
-    throw new SchedulesFileError(`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); set SCHEDULES_FILE or pass --file`);
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new (code === 'ENOENT' ? SchedulesFileMissing : SchedulesFileError)(`${file}: cannot be read (${code ?? (err as Error).message}); set SCHEDULES_FILE or pass --file`);
   }
   return parseSchedulesFile(text, file);
 }

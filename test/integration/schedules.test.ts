@@ -12,6 +12,7 @@ import { startApi } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { applySchedules, FILE_PAUSE_NOTE, ScheduleConflictError, type ApplyResult } from '../../src/schedules/apply';
+import { applySchedulesOnStart } from '../../src/schedules/applyFile';
 import { parseSchedulesFile } from '../../src/schedules/file';
 import { RetrainInput } from '../../src/schemas/monitoring';
 import { ensureSearchAttributes } from '../../src/workers/searchAttributes';
@@ -132,6 +133,19 @@ describe('applying a schedules file', () => {
     // A changed workflow input is an action difference.
     const changedInput = await apply({ cars: { retraining: nightly({ calendar: { hour: 3, minute: 30 }, cooldown: '1d' }), monitoring: hourly() }, vans: { retraining: nightly({ calendar: { cron: '30 2 * * 1-5' }, jitter: undefined, overlap: 'BUFFER_ONE', catchupWindow: '30m' }) } });
     expect(changedInput.changes[0]).toMatchObject({ change: 'updated', differences: ['action'] });
+  });
+
+  it('puts back what was edited by hand in the Temporal UI or CLI', async () => {
+    await handle('lifecycle:cars:monitoring').update((previous) => ({ ...previous, spec: { intervals: [{ every: '2h' }] }, policies: { ...previous.policies, overlap: 'ALLOW_ALL' } }));
+    const result = await apply({ cars: { retraining: nightly({ calendar: { hour: 3, minute: 30 }, cooldown: '1d' }), monitoring: hourly() }, vans: { retraining: nightly({ calendar: { cron: '30 2 * * 1-5' }, jitter: undefined, overlap: 'BUFFER_ONE', catchupWindow: '30m' }) } });
+    expect(result.changes.map((c) => [c.id, c.change, c.differences])).toEqual([
+      ['lifecycle:cars:retraining', 'unchanged', []],
+      ['lifecycle:cars:monitoring', 'updated', ['spec', 'policies']],
+      ['lifecycle:vans:retraining', 'unchanged', []],
+    ]);
+    const monitoring = await handle('lifecycle:cars:monitoring').describe();
+    expect(monitoring.spec.intervals).toEqual([{ every: 3_600_000, offset: 300_000 }]);
+    expect(monitoring.policies.overlap).toBe('SKIP');
   });
 
   it('removing a model deletes its schedules, never a schedule made by hand', async () => {
@@ -257,7 +271,7 @@ describe('the API and the CLI', () => {
   it("applies the server's file and answers the diff; a bad file is refused naming the path", async () => {
     const serverFile = path.join(dir, 'server.schedules.yaml');
     const missing = await callApi(api.url, 'POST', '/schedules/apply', 'eve-engineer', {});
-    expect(missing.status).toBe(409);
+    expect(missing.status).toBe(404);
     expect(missing.body.error).toMatch(/server\.schedules\.yaml: cannot be read \(ENOENT\)/);
 
     await fs.writeFile(serverFile, `models:\n  cars:\n    retraining:\n      calendar: { hour: 25 }\n      lifecycle: { datasetUri: x.csv, target: y, features: [a], approvers: [alice] }\n`);
@@ -291,4 +305,17 @@ describe('the API and the CLI', () => {
     expect(refused?.code).toBe(1);
     expect(refused?.stderr).toMatch(/cli\.schedules\.yaml: models\.cars\.monitoring\.timezone: must be an IANA time zone/);
   }, 60_000);
+
+  it('is applied as a worker starts when SCHEDULES_APPLY_ON_START=true; a bad file fails the start', async () => {
+    const file = path.join(dir, 'start.schedules.yaml');
+    await fs.writeFile(file, `models:\n  bikes:\n    monitoring: { every: 1h }\n`);
+    const config = (on: string) => loadConfig({ DATA_DIR: dir, TEMPORAL_NAMESPACE: namespace, TEMPORAL_TASK_QUEUE: taskQueue, SCHEDULES_FILE: file, SCHEDULES_APPLY_ON_START: on });
+    const log = createLogger('silent');
+    await applySchedulesOnStart(config('false'), address, log);
+    expect(await exists('lifecycle:bikes:monitoring')).toBe(false);
+    await applySchedulesOnStart(config('true'), address, log);
+    expect(await exists('lifecycle:bikes:monitoring')).toBe(true);
+    await fs.writeFile(file, `models:\n  bikes:\n    monitoring: { every: soon }\n`);
+    await expect(applySchedulesOnStart(config('true'), address, log)).rejects.toThrow(/start\.schedules\.yaml: models\.bikes\.monitoring\.every: must be a duration/);
+  });
 });
