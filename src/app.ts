@@ -256,6 +256,7 @@ export async function startApi(
     sources: ctx.config.ingest,
     serving: { predictionLog, feedback: new FeedbackStore(pool) },
     monitoring: new MonitoringRegistry(pool),
+    schedulesFile: ctx.config.SCHEDULES_FILE,
   });
   const url = await app.listen({ host: ctx.config.API_HOST, port: ctx.config.API_PORT });
   return {

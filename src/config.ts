@@ -92,6 +92,10 @@ export const ConfigSchema = z.object({
   NOTIFY_WEBHOOKS_FILE: z.string().optional(),
   /** Let webhooks reach link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, …): refused by default against SSRF. */
   NOTIFY_ALLOW_LINK_LOCAL: flag.default(false),
+  /** The schedules file (YAML or JSON) that `lifecycle schedules apply` and `POST /schedules/apply` apply: see src/schedules/file.ts. */
+  SCHEDULES_FILE: z.string().default('lifecycle.schedules.yaml'),
+  /** Apply SCHEDULES_FILE when a worker starts (it must exist and be valid, or the start fails). */
+  SCHEDULES_APPLY_ON_START: flag.default(false),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
 });

@@ -23,6 +23,7 @@ import { installJsonBodyParser } from './jsonBody';
 import { predictSerializerCompiler, predictValidatorCompiler } from './predictFast';
 import { installReleaseRoutes } from './releaseRoutes';
 import { installReportRoutes } from './reports';
+import { installScheduleRoutes } from './scheduleRoutes';
 import { installServingRoutes, type ServingRoutesDeps } from './servingRoutes';
 import { installDriftRoutes } from './driftRoutes';
 import type { MonitoringRegistry } from '../registry/monitoring';
@@ -61,6 +62,8 @@ export interface ApiDeps {
   serving?: ServingRoutesDeps;
   /** Drift history and the monitor's start (src/api/driftRoutes.ts); without it there are no drift routes. */
   monitoring?: MonitoringRegistry;
+  /** The schedules file `POST /schedules/apply` applies (SCHEDULES_FILE). */
+  schedulesFile?: string;
 }
 
 /** Temporal is ready when its frontend answers `GetSystemInfo` within the readiness deadline. */
@@ -153,6 +156,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
   installReportRoutes(app, { store: deps.store, approvalSecret: deps.approvalSecret });
   if (deps.monitoring) installDriftRoutes(app, { ...deps, monitoring: deps.monitoring }, responses);
+  installScheduleRoutes(app, { temporal: deps.temporal, taskQueue: deps.taskQueue, file: deps.schedulesFile }, responses);
 
   app.post(
     '/lifecycles',

@@ -5,6 +5,8 @@
  */
 import fs from 'node:fs/promises';
 import { Command, Option } from 'commander';
+import { loadConfig } from '../config';
+import { applySchedulesFile } from '../schedules/applyFile';
 import { formatZodError, LifecycleInput } from '../schemas/lifecycle';
 import { DriftMonitorInput } from '../schemas/monitoring';
 import { ApiClient, defaultApiUrl, localToken } from './apiClient';
@@ -114,6 +116,42 @@ alias.command('rm').argument('<model>').argument('<alias>')
   .requiredOption('-r, --reason <text>', 'why (kept in the alias history)')
   .action(async (model: string, name: string, opts: { reason: string }) =>
     print(await client().call('DELETE', `/models/${encodeURIComponent(model)}/aliases/${encodeURIComponent(name)}?reason=${encodeURIComponent(opts.reason)}`)));
+const schedules = program.command('schedules').description('Temporal Schedules of the schedules file: nightly retraining and drift monitoring per model');
+
+schedules.command('apply')
+  .description('make the Temporal Schedules match a schedules file (idempotent); prints what was created, updated, unchanged, deleted')
+  .option('--file <file>', 'the schedules file (default: SCHEDULES_FILE, else lifecycle.schedules.yaml)')
+  .option('--dry-run', 'only print what would change')
+  .option('--server', "have the API server apply its own SCHEDULES_FILE (POST /schedules/apply, role engineer or admin) instead of this machine's file")
+  .option('--temporal <address>', 'Temporal frontend (default: TEMPORAL_ADDRESS, else 127.0.0.1:TEMPORAL_PORT)')
+  .option('--namespace <namespace>', 'default: TEMPORAL_NAMESPACE, else default')
+  .option('--task-queue <queue>', "the product's task queue the scheduled workflows start on (default: TEMPORAL_TASK_QUEUE, else lifecycle)")
+  .action(async (opts: { file?: string; dryRun?: boolean; server?: boolean; temporal?: string; namespace?: string; taskQueue?: string }) => {
+    if (opts.server) {
+      if (opts.file) throw new Error('--server applies the file the server was started with; drop --file, or drop --server to apply this file directly');
+      return print(await client().call('POST', '/schedules/apply', { dryRun: Boolean(opts.dryRun) }));
+    }
+    // An operator tool, like `temporal schedule create`: it talks to Temporal directly with the file at hand.
+    const config = loadConfig();
+    const target = {
+      temporalAddress: opts.temporal ?? config.TEMPORAL_ADDRESS ?? `127.0.0.1:${config.TEMPORAL_PORT}`,
+      namespace: opts.namespace ?? config.TEMPORAL_NAMESPACE,
+      taskQueue: opts.taskQueue ?? config.TEMPORAL_TASK_QUEUE,
+    };
+    const file = opts.file ?? config.SCHEDULES_FILE;
+    print({ file, ...(await applySchedulesFile(target, file, { dryRun: opts.dryRun })) });
+  });
+
+schedules.command('list').description('the schedules with their spec, pause state, next runs and recent runs')
+  .action(async () => print(await client().call('GET', '/schedules')));
+
+for (const action of ['pause', 'resume', 'trigger'] as const) {
+  schedules.command(action).argument('<id>', 'schedule id, e.g. lifecycle:used-car-price:retraining')
+    .description(action === 'trigger' ? "start the schedule's workflow now (refused while paused)" : `${action} a schedule; your identity and the note show in the Temporal UI`)
+    .option('-m, --note <text>', 'why', '')
+    .action(async (id: string, opts: { note: string }) =>
+      print(await client().call('POST', `/schedules/${encodeURIComponent(id)}/${action}`, { note: opts.note })));
+}
 
 program.parseAsync().catch((err: Error) => {
   console.error(`lifecycle: ${err.message}`);
