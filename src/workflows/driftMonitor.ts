@@ -5,7 +5,8 @@ import type { RetrainingOutcome } from '../activities/retraining';
 import type { DriftVerdict } from '../domain/decay';
 import { durationMs, formatZodError } from '../schemas/lifecycle';
 import { DriftMonitorInput, type DriftMonitorInputRaw } from '../schemas/monitoring';
-import { retrainingActivity } from './retrain';
+import { notify } from './notify';
+import { requestRetraining } from './retrain';
 import { DriftStatus, ModelName } from './searchAttributes';
 
 /** Reading the log, scoring and comparing run long on big windows: they heartbeat, so a lost worker is noticed in seconds. */
@@ -63,9 +64,18 @@ export async function driftMonitor(rawInput: DriftMonitorInputRaw): Promise<Drif
   }
 
   const assessment: DriftAssessment = await assessDrift({ reference, current, policy: input.policy });
+  if (assessment.verdict === 'drifted') {
+    await notify({
+      type: 'drift.detected',
+      model: modelName,
+      summary: `${modelName} v${reference.version}: ${assessment.summary.slice(0, 900)}`,
+      links: { report: assessment.reportUrl },
+      data: { driftedFeatures: assessment.driftedFeatures, featuresChecked: reference.features.length, datasetDrift: assessment.datasetDrift === true, predictionDrift: assessment.predictionDrift, decay: assessment.decay.decayed },
+    });
+  }
   let retraining: RetrainingOutcome | null = null;
   if (input.retrain && (assessment.datasetDrift === true || assessment.decay.decayed === true)) {
-    retraining = await retrainingActivity()({ modelName, lifecycle: input.retrain.lifecycle, trigger: 'drift', reason: assessment.summary, cooldown: input.retrain.cooldown });
+    retraining = await requestRetraining({ modelName, lifecycle: input.retrain.lifecycle, trigger: 'drift', reason: assessment.summary.slice(0, 2000), cooldown: input.retrain.cooldown });
   }
   await recordDriftRun({ modelName, version: reference.version, current, assessment, verdict: assessment.verdict, retraining: retraining && { ...retraining } });
   return finish({
