@@ -4,9 +4,9 @@ import { promisify } from 'node:util';
 import type { WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { usedCarsCsv, USED_CAR_FEATURES, USED_CAR_TARGET } from '../../src/demo/usedCars';
+import { usedCarsCsv, USED_CAR_FEATURES } from '../../src/demo/usedCars';
 import { approveSignal } from '../../src/workflows/definitions';
-import { callApi, resultOf, startHarness, tokenOf, until, waitForStatus, type Harness } from '../support/harness';
+import { callApi, resultOf, startHarness, tokenOf, until, usedCarsInput, waitForStatus, type Harness } from '../support/harness';
 
 /**
  * Releases through whole lifecycles on the real Temporal server, PostgreSQL, API and ONNX Runtime:
@@ -19,15 +19,7 @@ beforeAll(async () => {
 afterAll(async () => h?.stop());
 
 const uniqueModel = () => `rel-${randomUUID().slice(0, 8)}`;
-const input = (modelName: string, datasetUri: string, extra: Record<string, unknown> = {}) => ({
-  modelName,
-  datasetUri,
-  target: USED_CAR_TARGET,
-  features: USED_CAR_FEATURES,
-  approvers: ['alice', 'bob'],
-  requestedBy: 'eve-engineer',
-  ...extra,
-});
+const input = usedCarsInput;
 const ROW = { make: 'Toyota', model: 'Corolla', year: 2018, mileage_km: 60000, fuel: 'petrol', region: 'north' };
 const api = (method: string, route: string, as: string | null, body?: unknown) => callApi(h.api!.url, method, route, as, body);
 const predict = (model: string, row: Record<string, unknown> = ROW) => api('POST', `/models/${model}/predict`, 'eve-engineer', { rows: [row] });
@@ -154,17 +146,22 @@ describe('rollbacks and team aliases', () => {
 describe('canary and shadow releases inside the lifecycle', () => {
   const canary = { strategy: 'canary', share: 0.5, duration: '8s', checkEvery: '2s', minRequests: 10 };
 
-  it('promotes a healthy canary after its period', async () => {
-    const model = uniqueModel();
-    await deployWeakChampion(model);
-    const run = await h.start(input(model, await h.writeDataset(`${model}-2.csv`, usedCarsCsv(1000, 5)), { release: canary }));
+  /** Starts a canary run, approves it, and sends predictions from the canary's start until the run ends. */
+  async function canaryUnderTraffic(model: string, csv: string, extra: Record<string, unknown>) {
+    const run = await h.start(input(model, await h.writeDataset(`${model}-2.csv`, csv), extra));
     await waitForStatus(run, (s) => s.stage === 'awaiting-approval');
     await run.signal(approveSignal, await h.decision(run, 'alice'));
     await waitForStatus(run, (s) => s.stage === 'canary');
     let done = false;
     const served = traffic(model, () => done);
     const result = await resultOf(run).finally(() => (done = true));
-    const answered = await served;
+    return { run, result, answered: await served };
+  }
+
+  it('promotes a healthy canary after its period', async () => {
+    const model = uniqueModel();
+    await deployWeakChampion(model);
+    const { run, result, answered } = await canaryUnderTraffic(model, usedCarsCsv(1000, 5), { release: canary });
     expect(result.outcome).toBe('deployed');
     expect([...answered.keys()]).toEqual([200]);
     const status = await waitForStatus(run, () => true);
@@ -186,14 +183,7 @@ describe('canary and shadow releases inside the lifecycle', () => {
     await deployWeakChampion(model);
     // The candidate needs a column the callers do not send yet: every request routed to it fails.
     const withExtra = usedCarsCsv(1000, 6).split('\n').map((line, i) => (line ? `${line},${i === 0 ? 'seats' : 2 + (i % 5)}` : line)).join('\n');
-    const run = await h.start(input(model, await h.writeDataset(`${model}-2.csv`, withExtra), { features: [...USED_CAR_FEATURES, 'seats'], release: { ...canary, duration: '20s' } }));
-    await waitForStatus(run, (s) => s.stage === 'awaiting-approval');
-    await run.signal(approveSignal, await h.decision(run, 'alice'));
-    await waitForStatus(run, (s) => s.stage === 'canary');
-    let done = false;
-    const served = traffic(model, () => done);
-    const result = await resultOf(run).finally(() => (done = true));
-    const answered = await served;
+    const { run, result, answered } = await canaryUnderTraffic(model, withExtra, { features: [...USED_CAR_FEATURES, 'seats'], release: { ...canary, duration: '20s' } });
     expect(result.outcome).toBe('rolled-back');
     expect(answered.get(400)).toBeGreaterThan(0);
     const status = await waitForStatus(run, () => true);
