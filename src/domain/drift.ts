@@ -491,6 +491,28 @@ export function chiSquareTest(referenceCounts: number[], currentCounts: number[]
 }
 
 /**
+ * The two-sample chi-square test of homogeneity (SciPy's `chi2_contingency([reference, current],
+ * correction=False)`): are the two samples' counts drawn from one distribution? Unlike chiSquareTest it
+ * does not take the reference's shares as exact, so its false-positive rate is the nominal level.
+ * Categories empty on both sides are left out.
+ */
+export function chiSquareHomogeneity(referenceCounts: number[], currentCounts: number[]): ChiSquareResult {
+  sameLength(referenceCounts, currentCounts);
+  const [n1, n2] = [totalOf(referenceCounts, 'reference'), totalOf(currentCounts, 'current')];
+  let statistic = 0;
+  let categories = 0;
+  for (let i = 0; i < referenceCounts.length; i++) {
+    const column = referenceCounts[i] + currentCounts[i];
+    if (column === 0) continue;
+    categories++;
+    const [e1, e2] = [(column * n1) / (n1 + n2), (column * n2) / (n1 + n2)];
+    statistic += (referenceCounts[i] - e1) ** 2 / e1 + (currentCounts[i] - e2) ** 2 / e2;
+  }
+  const degreesOfFreedom = categories - 1;
+  return { statistic, pValue: degreesOfFreedom > 0 ? chiSquareSf(statistic, degreesOfFreedom) : 1, degreesOfFreedom };
+}
+
+/**
  * Evidently's normed Wasserstein distance: SciPy's `wasserstein_distance(reference, current)` (the area
  * between the two empirical CDFs) divided by the reference's population standard deviation, or by 0.001
  * when that is smaller (a constant reference).
