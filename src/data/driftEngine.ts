@@ -4,6 +4,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import {
   binnedNormedWasserstein,
+  chiSquareHomogeneity,
   chiSquareTest,
   jensenShannonDistance,
   ksFromEcdf,
@@ -43,8 +44,6 @@ export const WASSERSTEIN_BINS = 65_536;
 const HISTOGRAM_CATEGORIES = 20;
 /** Unseen categories quoted in a finding. */
 const UNSEEN_QUOTED = 5;
-/** Numeric features whose approximate distinct count (HyperLogLog) is at most this are counted exactly, to tell ≤ 5 values apart. */
-const FEW_VALUES_CANDIDATE = 4 * FEW_VALUES;
 
 export class DriftInputError extends Error {
   override name = 'DriftInputError';
@@ -74,11 +73,16 @@ export async function compareDatasets(reference: DriftSide, current: DriftSide, 
     const from = { ref: `read_parquet(${literal(reference.table)})`, cur: `read_parquet(${literal(current.table)})` };
     const numeric = columns.filter((c) => c.feature.kind === 'numeric');
     const categorical = columns.filter((c) => c.feature.kind === 'categorical');
-    const [refNumbers, curNumbers] = [await numericPass(db, from.ref, 'ref', numeric, options), await numericPass(db, from.cur, 'cur', numeric, options)];
-    options.onProgress?.('numeric scans');
+    const refNumbers = await numericPass(db, from.ref, 'ref', numeric, options);
+    options.onProgress?.('reference numeric scan');
+    const curNumbers = await numericPass(db, from.cur, 'cur', numeric, options);
+    options.onProgress?.('current numeric scan');
     const [refCategories, curCategories] = [await valueCounts(db, from.ref, 'ref', categorical), await valueCounts(db, from.cur, 'cur', categorical)];
-    // Numeric features with few values are tested on their values' counts, as categories.
-    const fewValued = numeric.filter((c) => Math.max(refNumbers.distinct[c.feature.name], curNumbers.distinct[c.feature.name]) <= FEW_VALUES_CANDIDATE);
+    options.onProgress?.('category counts');
+    // Numeric features with few values are tested on their values' counts, as categories. At most 5
+    // distinct values fill at most 5 fine bins: only features with so few are counted value by value.
+    const nonEmpty = (c: Column) => refNumbers.fine.get(c.feature.name)!.filter((n, i) => n > 0 || curNumbers.fine.get(c.feature.name)![i] > 0).length;
+    const fewValued = numeric.filter((c) => nonEmpty(c) <= FEW_VALUES);
     const [refFew, curFew] = [await valueCounts(db, from.ref, 'ref', fewValued), await valueCounts(db, from.cur, 'cur', fewValued)];
     options.onProgress?.('value counts');
 
@@ -98,7 +102,8 @@ export async function compareDatasets(reference: DriftSide, current: DriftSide, 
         score = { statistic: w.distance, pValue: null, approximationError: w.errorBound };
       } else {
         const [r, k] = [counts!.map((x) => x.reference), counts!.map((x) => x.current)];
-        const p = test === 'chi-square' ? chiSquareTest(r, k).pValue : test === 'z' ? proportionsZTest(counts!).pValue : null;
+        const chiSquare = policy.chiSquare === 'two-sample' ? chiSquareHomogeneity : chiSquareTest;
+        const p = test === 'chi-square' ? chiSquare(r, k).pValue : test === 'z' ? proportionsZTest(counts!).pValue : null;
         score = { statistic: p ?? jensenShannonDistance(r, k), pValue: p, approximationError: 0 };
       }
       out.push({ feature: name, kind: c.feature.kind, test, ...score, ...shape(c, counts, curNumbers) });
@@ -136,8 +141,6 @@ function rangeOf(c: Column): [number, number] {
 }
 
 interface NumericPass {
-  /** HyperLogLog distinct counts. */
-  distinct: Record<string, number>;
   /** Counts on WASSERSTEIN_BINS bins over both samples' range. */
   fine: Map<string, number[]>;
   /** Current side only: counts on the reference histogram's edges, and values outside the reference's range. */
@@ -145,31 +148,42 @@ interface NumericPass {
   outOfDomain: Map<string, number>;
 }
 
-/** One scan of a side's numeric features: distinct counts and out-of-range values, then their fine bins. */
+/**
+ * One scan of a side's numeric features: each value's fine bin and, on the current side, its bin on the
+ * reference histogram's edges and whether it lies outside the reference's range. UNPIVOT turns them into
+ * (name, bin) pairs, leaving out the NULLs (missing values, values inside the range), for one GROUP BY.
+ */
 async function numericPass(db: DuckDBConnection, from: string, side: 'ref' | 'cur', columns: Column[], options: DriftEngineOptions): Promise<NumericPass> {
-  const result: NumericPass = { distinct: {}, fine: new Map(), onReferenceEdges: new Map(), outOfDomain: new Map() };
+  const result: NumericPass = { fine: new Map(), onReferenceEdges: new Map(), outOfDomain: new Map() };
   if (columns.length === 0) return result;
   const bins = options.wassersteinBins ?? WASSERSTEIN_BINS;
   const projection = columns.map((c, i) => `${c.value(side)} AS x${i}`).join(', ');
-  const stats = columns.flatMap((c, i) => [
-    `approx_count_distinct(x${i}) AS d${i}`,
-    ...(side === 'cur'
-      ? [`count(x${i}) FILTER (WHERE x${i} < ${c.ref.numeric!.min} OR x${i} > ${c.ref.numeric!.max}) AS o${i}`, `histogram(${binOf(`x${i}`, c.ref.numeric!.histogram.edges)}) AS h${i}`]
-      : []),
-  ]);
-  const [row] = await queryRows(db, `SELECT ${stats.join(', ')} FROM (SELECT ${projection} FROM ${from})`);
-  for (const [i, c] of columns.entries()) {
-    result.distinct[c.feature.name] = num(row[`d${i}`]);
-    if (side === 'cur') {
-      result.outOfDomain.set(c.feature.name, num(row[`o${i}`]));
-      result.onReferenceEdges.set(c.feature.name, binCounts(row[`h${i}`], c.ref.numeric!.histogram.edges.length - 1));
+  const binned = columns.flatMap((c, i) => {
+    const r = c.ref.numeric!;
+    return [
+      `${binOf(`x${i}`, histogramEdges(...rangeOf(c), bins))} AS f${i}`,
+      ...(side === 'cur' ? [`${binOf(`x${i}`, r.histogram.edges)} AS p${i}`, `CASE WHEN x${i} < ${r.min} OR x${i} > ${r.max} THEN 0 END AS o${i}`] : []),
+    ];
+  });
+  // Each (name, bins) comes back as two lists: a row per bin would cost more to convert than to count.
+  const grouped = await queryRows(
+    db,
+    `SELECT name, list(bin) AS bins, list(n) AS counts FROM (SELECT name, bin, count(*) AS n FROM (UNPIVOT (SELECT ${binned.join(', ')} FROM (SELECT ${projection} FROM ${from})) ON COLUMNS(*) INTO NAME name VALUE bin) GROUP BY ALL) GROUP BY name`,
+  );
+  for (const c of columns) {
+    result.fine.set(c.feature.name, new Array<number>(bins).fill(0));
+    result.onReferenceEdges.set(c.feature.name, new Array<number>(c.ref.numeric!.histogram.counts.length).fill(0));
+    result.outOfDomain.set(c.feature.name, 0);
+  }
+  for (const g of grouped) {
+    const [kind, feature] = [String(g.name)[0], columns[Number(String(g.name).slice(1))].feature.name];
+    const counts = (g.counts as unknown[]).map(num);
+    if (kind === 'o') result.outOfDomain.set(feature, counts[0]);
+    else {
+      const target = (kind === 'f' ? result.fine : result.onReferenceEdges).get(feature)!;
+      (g.bins as unknown[]).forEach((bin, j) => (target[num(bin)] = counts[j]));
     }
   }
-  // Fine bins, one (feature, bin) group each: UNPIVOT leaves out the NULLs (missing values).
-  const fineProjection = columns.map((c, i) => `${binOf(`x${i}`, histogramEdges(...rangeOf(c), bins))} AS f${i}`).join(', ');
-  const grouped = await queryRows(db, `SELECT name, bin, count(*) AS n FROM (UNPIVOT (SELECT ${fineProjection} FROM (SELECT ${projection} FROM ${from})) ON COLUMNS(*) INTO NAME name VALUE bin) GROUP BY ALL`);
-  for (const c of columns) result.fine.set(c.feature.name, new Array<number>(bins).fill(0));
-  for (const g of grouped) result.fine.get(columns[Number(String(g.name).slice(1))].feature.name)![num(g.bin)] = num(g.n);
   return result;
 }
 
