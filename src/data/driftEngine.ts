@@ -5,6 +5,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import {
   binnedNormedWasserstein,
   chiSquareHomogeneity,
+  type GridBin,
   chiSquareTest,
   jensenShannonDistance,
   ksFromEcdf,
@@ -13,11 +14,10 @@ import {
   OTHER_LABEL,
 } from '../domain/drift';
 import { chooseTest, FEW_VALUES, judgeDataset, type DriftResult, type FeatureKind, type FeatureStatistics } from '../domain/driftPolicy';
-import { histogramEdges, MAX_SAFE_MAGNITUDE, type ColumnProfile, type DatasetProfile } from '../domain/profile';
+import { MAX_SAFE_MAGNITUDE, type ColumnProfile, type DatasetProfile, type NumericSummary } from '../domain/profile';
 import type { DriftPolicy } from '../schemas/monitoring';
 import { numbersOf } from './columnar';
 import { ident, literal, queryRows, withDuckDB, type EngineOptions } from './duckdb';
-import { binCounts, binOf } from './profiler';
 
 export interface DriftSide {
   /** Local path of the typed Parquet file. */
@@ -73,23 +73,26 @@ export async function compareDatasets(reference: DriftSide, current: DriftSide, 
     const from = { ref: `read_parquet(${literal(reference.table)})`, cur: `read_parquet(${literal(current.table)})` };
     const numeric = columns.filter((c) => c.feature.kind === 'numeric');
     const categorical = columns.filter((c) => c.feature.kind === 'categorical');
-    const refNumbers = await numericPass(db, from.ref, 'ref', numeric, options);
-    options.onProgress?.('reference numeric scan');
-    const curNumbers = await numericPass(db, from.cur, 'cur', numeric, options);
-    options.onProgress?.('current numeric scan');
-    const [refCategories, curCategories] = [await valueCounts(db, from.ref, 'ref', categorical), await valueCounts(db, from.cur, 'cur', categorical)];
-    options.onProgress?.('category counts');
-    // Numeric features with few values are tested on their values' counts, as categories. At most 5
-    // distinct values fill at most 5 fine bins: only features with so few are counted value by value.
-    const nonEmpty = (c: Column) => refNumbers.fine.get(c.feature.name)!.filter((n, i) => n > 0 || curNumbers.fine.get(c.feature.name)![i] > 0).length;
-    const fewValued = numeric.filter((c) => nonEmpty(c) <= FEW_VALUES);
-    const [refFew, curFew] = [await valueCounts(db, from.ref, 'ref', fewValued), await valueCounts(db, from.cur, 'cur', fewValued)];
-    options.onProgress?.('value counts');
+    const grids = new Map(numeric.map((c) => [c.feature.name, gridOf(c, options.wassersteinBins ?? WASSERSTEIN_BINS)]));
+    const refBins = await gridCounts(db, from.ref, 'ref', numeric, grids);
+    options.onProgress?.('reference numeric bins');
+    const curBins = await gridCounts(db, from.cur, 'cur', numeric, grids);
+    options.onProgress?.('current numeric bins');
+    // Numeric features with at most 5 values are tested on their values' counts, as categories. Such a
+    // feature has at most 5 non-empty bins in either profile's histogram: only those are counted value by
+    // value, like the categories.
+    const nonEmpty = (p: ColumnProfile) => p.numeric!.histogram.counts.filter((n) => n > 0).length;
+    const fewValued = numeric.filter((c) => nonEmpty(c.ref) <= FEW_VALUES && nonEmpty(c.cur) <= FEW_VALUES);
+    const counted = [...categorical, ...fewValued];
+    const refValues = await valueCounts(db, from.ref, 'ref', counted);
+    options.onProgress?.('reference value counts');
+    const curValues = await valueCounts(db, from.cur, 'cur', counted);
+    options.onProgress?.('current value counts');
 
     const out: FeatureStatistics[] = [];
     for (const c of columns) {
       const name = c.feature.name;
-      const counts = c.feature.kind === 'categorical' ? union(refCategories.get(name)!, curCategories.get(name)!) : refFew.has(name) ? union(refFew.get(name)!, curFew.get(name)!) : null;
+      const counts = refValues.has(name) ? union(refValues.get(name)!, curValues.get(name)!) : null;
       const distinct = counts ? counts.length : Infinity;
       const test = chooseTest(c.feature.kind, c.present.reference, distinct, policy);
       let score: { statistic: number; pValue: number | null; approximationError: number };
@@ -97,8 +100,7 @@ export async function compareDatasets(reference: DriftSide, current: DriftSide, 
         const ks = ksFromEcdf(await ecdfSteps(db, from, c), c.present.reference, c.present.current);
         score = { statistic: ks.pValue, pValue: ks.pValue, approximationError: 0 };
       } else if (test === 'wasserstein') {
-        const [lo, hi] = rangeOf(c);
-        const w = binnedNormedWasserstein(lo, hi, refNumbers.fine.get(name)!, curNumbers.fine.get(name)!, c.ref.numeric!.std);
+        const w = binnedNormedWasserstein(grids.get(name)!.width, gridBins(refBins.get(name)!, curBins.get(name)!), c.ref.numeric!.std);
         score = { statistic: w.distance, pValue: null, approximationError: w.errorBound };
       } else {
         const [r, k] = [counts!.map((x) => x.reference), counts!.map((x) => x.current)];
@@ -106,7 +108,7 @@ export async function compareDatasets(reference: DriftSide, current: DriftSide, 
         const p = test === 'chi-square' ? chiSquare(r, k).pValue : test === 'z' ? proportionsZTest(counts!).pValue : null;
         score = { statistic: p ?? jensenShannonDistance(r, k), pValue: p, approximationError: 0 };
       }
-      out.push({ feature: name, kind: c.feature.kind, test, ...score, ...shape(c, counts, curNumbers) });
+      out.push({ feature: name, kind: c.feature.kind, test, ...score, ...shape(c, counts, grids.get(name), curBins.get(name)) });
     }
     return out;
   });
@@ -140,61 +142,73 @@ function rangeOf(c: Column): [number, number] {
   return [Math.min(c.ref.numeric!.min, c.cur.numeric!.min), Math.max(c.ref.numeric!.max, c.cur.numeric!.max)];
 }
 
-interface NumericPass {
-  /** Counts on WASSERSTEIN_BINS bins over both samples' range. */
-  fine: Map<string, number[]>;
-  /** Current side only: counts on the reference histogram's edges, and values outside the reference's range. */
-  onReferenceEdges: Map<string, number[]>;
-  outOfDomain: Map<string, number>;
+/**
+ * A numeric feature's fine grid: bin i covers [origin + i·width, origin + (i + 1)·width). It splits each
+ * bin of the reference profile's histogram in `split`, so that the same counts give the Wasserstein
+ * estimate, the current values on the reference histogram's bins (PSI, report) and the values outside the
+ * reference's range (bins below 0 or from `inRange` up). About `bins` bins cover both samples' range.
+ */
+interface Grid {
+  origin: number;
+  width: number;
+  split: number;
+  inRange: number;
+}
+
+function gridOf(c: Column, bins: number): Grid {
+  const r = c.ref.numeric!;
+  const [lo, hi] = rangeOf(c);
+  const referenceBins = r.histogram.counts.length;
+  if (r.max > r.min) {
+    const split = Math.max(1, Math.floor(bins / referenceBins / Math.max(1, (hi - lo) / (r.max - r.min))));
+    return { origin: r.min, width: (r.max - r.min) / (referenceBins * split), split, inRange: referenceBins * split };
+  }
+  // A constant reference: one bin for its value, the rest of the range in steps of a bins-th of it.
+  return { origin: r.min, width: hi > lo ? (hi - lo) / bins : 1, split: 1, inRange: 1 };
 }
 
 /**
- * One scan of a side's numeric features: each value's fine bin and, on the current side, its bin on the
- * reference histogram's edges and whether it lies outside the reference's range. UNPIVOT turns them into
- * (name, bin) pairs, leaving out the NULLs (missing values, values inside the range), for one GROUP BY.
+ * SQL: the grid bin of `x` (NULL for a missing value). A value in the reference's range stays in the
+ * bins that cover it, a value outside it lands outside them, whatever the rounding at the ends. A DOUBLE:
+ * far-out values may have indexes beyond any integer type.
  */
-async function numericPass(db: DuckDBConnection, from: string, side: 'ref' | 'cur', columns: Column[], options: DriftEngineOptions): Promise<NumericPass> {
-  const result: NumericPass = { fine: new Map(), onReferenceEdges: new Map(), outOfDomain: new Map() };
-  if (columns.length === 0) return result;
-  const bins = options.wassersteinBins ?? WASSERSTEIN_BINS;
-  const projection = columns.map((c, i) => `${c.value(side)} AS x${i}`).join(', ');
-  const binned = columns.flatMap((c, i) => {
-    const r = c.ref.numeric!;
-    return [
-      `${binOf(`x${i}`, histogramEdges(...rangeOf(c), bins))} AS f${i}`,
-      ...(side === 'cur' ? [`${binOf(`x${i}`, r.histogram.edges)} AS p${i}`, `CASE WHEN x${i} < ${r.min} OR x${i} > ${r.max} THEN 0 END AS o${i}`] : []),
-    ];
-  });
-  // Each (name, bins) comes back as two lists: a row per bin would cost more to convert than to count.
-  const grouped = await queryRows(
-    db,
-    `SELECT name, list(bin) AS bins, list(n) AS counts FROM (SELECT name, bin, count(*) AS n FROM (UNPIVOT (SELECT ${binned.join(', ')} FROM (SELECT ${projection} FROM ${from})) ON COLUMNS(*) INTO NAME name VALUE bin) GROUP BY ALL) GROUP BY name`,
-  );
-  for (const c of columns) {
-    result.fine.set(c.feature.name, new Array<number>(bins).fill(0));
-    result.onReferenceEdges.set(c.feature.name, new Array<number>(c.ref.numeric!.histogram.counts.length).fill(0));
-    result.outOfDomain.set(c.feature.name, 0);
-  }
-  for (const g of grouped) {
-    const [kind, feature] = [String(g.name)[0], columns[Number(String(g.name).slice(1))].feature.name];
-    const counts = (g.counts as unknown[]).map(num);
-    if (kind === 'o') result.outOfDomain.set(feature, counts[0]);
-    else {
-      const target = (kind === 'f' ? result.fine : result.onReferenceEdges).get(feature)!;
-      (g.bins as unknown[]).forEach((bin, j) => (target[num(bin)] = counts[j]));
-    }
-  }
-  return result;
+function gridBin(x: string, g: Grid, r: NumericSummary): string {
+  const raw = `floor((${x} - ${g.origin}) / ${g.width})`;
+  return `CASE WHEN ${x} IS NULL THEN NULL WHEN ${x} < ${r.min} THEN least(-1, ${raw}) WHEN ${x} > ${r.max} THEN greatest(${g.inRange}, ${raw}) ELSE least(${g.inRange - 1}, greatest(0, ${raw})) END`;
 }
 
-/** Every distinct present value of each feature with its count, in one scan of the side. */
+/**
+ * Each numeric feature's non-empty grid bins on one side, a GROUP BY per feature (each reads only its
+ * column of the Parquet file): several times faster here than one GROUP BY of (feature, bin) pairs
+ * from an UNPIVOT. A feature's bins come back as two lists: a row per bin would cost more to convert.
+ */
+async function gridCounts(db: DuckDBConnection, from: string, side: 'ref' | 'cur', columns: Column[], grids: Map<string, Grid>): Promise<Map<string, Map<number, number>>> {
+  const out = new Map<string, Map<number, number>>();
+  for (const c of columns) {
+    const bin = gridBin('x', grids.get(c.feature.name)!, c.ref.numeric!);
+    out.set(c.feature.name, await listCounts(db, `SELECT ${bin} AS key, count(*) AS n FROM (SELECT ${c.value(side)} AS x FROM ${from}) WHERE x IS NOT NULL GROUP BY key`, num));
+  }
+  return out;
+}
+
+/** A `SELECT key, n … GROUP BY key` query's rows as a map, fetched as two lists. */
+async function listCounts<K>(db: DuckDBConnection, grouped: string, key: (k: unknown) => K): Promise<Map<K, number>> {
+  const [row] = await queryRows(db, `SELECT list(key) AS keys, list(n) AS counts FROM (${grouped})`);
+  const [keys, counts] = [(row.keys as unknown[] | null) ?? [], (row.counts as unknown[] | null) ?? []];
+  return new Map(keys.map((k, i) => [key(k), num(counts[i])]));
+}
+
+/** Both sides' non-empty grid bins. */
+function gridBins(reference: Map<number, number>, current: Map<number, number>): GridBin[] {
+  return [...new Set([...reference.keys(), ...current.keys()])].map((index) => ({ index, reference: reference.get(index) ?? 0, current: current.get(index) ?? 0 }));
+}
+
+/** Every distinct present value of each feature with its count on one side, as text (a double's text round-trips exactly). */
 async function valueCounts(db: DuckDBConnection, from: string, side: 'ref' | 'cur', columns: Column[]): Promise<Map<string, Map<string, number>>> {
-  const out = new Map(columns.map((c) => [c.feature.name, new Map<string, number>()]));
-  if (columns.length === 0) return out;
-  // As text, so that numbers and categories share one UNPIVOT; a double's text round-trips exactly.
-  const projection = columns.map((c, i) => `CAST(${c.value(side)} AS VARCHAR) AS v${i}`).join(', ');
-  const rows = await queryRows(db, `SELECT name, value, count(*) AS n FROM (UNPIVOT (SELECT ${projection} FROM ${from}) ON COLUMNS(*) INTO NAME name VALUE value) GROUP BY ALL`);
-  for (const r of rows) out.get(columns[Number(String(r.name).slice(1))].feature.name)!.set(String(r.value), num(r.n));
+  const out = new Map<string, Map<string, number>>();
+  for (const c of columns) {
+    out.set(c.feature.name, await listCounts(db, `SELECT key, count(*) AS n FROM (SELECT CAST(${c.value(side)} AS VARCHAR) AS key FROM ${from}) WHERE key IS NOT NULL GROUP BY key`, String));
+  }
   return out;
 }
 
@@ -243,14 +257,20 @@ async function ecdfSteps(db: DuckDBConnection, from: { ref: string; cur: string 
 }
 
 /** PSI, data quality and the report's histogram of one feature. */
-function shape(c: Column, counts: ValueCount[] | null, curNumbers: NumericPass): Pick<FeatureStatistics, 'psi' | 'quality' | 'histogram'> {
+function shape(c: Column, counts: ValueCount[] | null, grid: Grid | undefined, currentBins: Map<number, number> | undefined): Pick<FeatureStatistics, 'psi' | 'quality' | 'histogram'> {
   const missingShare = { reference: 1 - c.present.reference / c.rows.reference, current: 1 - c.present.current / c.rows.current };
   if (c.feature.kind === 'numeric') {
+    // The current values on the reference histogram's bins (outside values in its outer bins, as binOf).
     const h = c.ref.numeric!.histogram;
-    const current = curNumbers.onReferenceEdges.get(c.feature.name)!;
+    const current = new Array<number>(h.counts.length).fill(0);
+    let outside = 0;
+    for (const [index, n] of currentBins!) {
+      current[Math.min(h.counts.length - 1, Math.max(0, Math.floor(index / grid!.split)))] += n;
+      if (index < 0 || index >= grid!.inRange) outside += n;
+    }
     return {
       psi: psi(h.counts, current),
-      quality: { missingShare, outOfDomainShare: curNumbers.outOfDomain.get(c.feature.name)! / c.present.current, unseenCategoryShare: null, unseenCategories: [] },
+      quality: { missingShare, outOfDomainShare: outside / c.present.current, unseenCategoryShare: null, unseenCategories: [] },
       histogram: { bins: [...h.edges], reference: [...h.counts], current },
     };
   }

@@ -581,24 +581,36 @@ export interface BinnedWasserstein {
   errorBound: number;
 }
 
+/** A bin of a regular grid (bin i covers [origin + i·width, origin + (i + 1)·width)) with each sample's count in it. */
+export interface GridBin {
+  index: number;
+  reference: number;
+  current: number;
+}
+
 /**
- * Evidently's normed Wasserstein distance (normedWassersteinDistance) from counts on `bins` equal-width
- * bins over [min, max], a range holding both samples, for samples too large to sort: the distance is
- * ∫|F_ref − F_cur|, and inside a bin each CDF is taken to grow linearly. Within a bin the true CDFs differ
- * from the linear ones by at most that bin's share on either side, so the error is at most
- * width × Σ max(ref share, cur share) ≤ 2 × width, before dividing by `referenceStd` (or 0.001 when smaller).
+ * Evidently's normed Wasserstein distance (normedWassersteinDistance) from counts on a regular grid of
+ * bins of `width`, for samples too large to sort: the distance is ∫|F_ref − F_cur|, and inside a bin each
+ * CDF is taken to grow linearly (between non-empty bins both are flat). `bins` are the non-empty bins, in
+ * any order. Within a bin the true CDFs differ from the linear ones by at most that bin's share on either
+ * side, so the error is at most width × Σ max(ref share, cur share) ≤ 2 × width, before dividing by
+ * `referenceStd` (or 0.001 when smaller).
  */
-export function binnedNormedWasserstein(min: number, max: number, reference: number[], current: number[], referenceStd: number): BinnedWasserstein {
-  sameLength(reference, current);
-  if (!(max >= min)) throw new RangeError(`the bins' range must be increasing, got [${min}, ${max}]`);
-  const [r, c] = [shares(reference, 'reference'), shares(current, 'current')];
-  const width = (max - min) / r.length;
+export function binnedNormedWasserstein(width: number, bins: GridBin[], referenceStd: number): BinnedWasserstein {
+  if (!(width > 0 && width < Infinity)) throw new RangeError(`the bins' width must be a positive number, got ${width}`);
+  const sorted = [...bins].sort((a, b) => a.index - b.index);
+  const [n1, n2] = [totalOf(sorted.map((b) => b.reference), 'reference'), totalOf(sorted.map((b) => b.current), 'current')];
   let [distance, error, gap] = [0, 0, 0];
-  for (let i = 0; i < r.length; i++) {
-    const next = gap + r[i] - c[i];
+  for (const [i, b] of sorted.entries()) {
+    if (i > 0) {
+      if (b.index === sorted[i - 1].index) throw new RangeError(`bin ${b.index} is listed twice`);
+      distance += Math.abs(gap) * width * (b.index - sorted[i - 1].index - 1);
+    }
+    const [r, c] = [b.reference / n1, b.current / n2];
+    const next = gap + r - c;
     // ∫ over the bin of |linear from gap to next|: a trapezoid, or two triangles when the sign changes.
     distance += Math.sign(gap) * Math.sign(next) >= 0 ? (width * (Math.abs(gap) + Math.abs(next))) / 2 : (width * (gap * gap + next * next)) / (2 * (Math.abs(gap) + Math.abs(next)));
-    error += width * Math.max(r[i], c[i]);
+    error += width * Math.max(r, c);
     gap = next;
   }
   const norm = Math.max(referenceStd, 0.001);

@@ -10,6 +10,7 @@ import { compareDatasets, DriftInputError, type DriftFeature, type DriftSide } f
 import { withDuckDB } from '../../src/data/duckdb';
 import { profileColumnar } from '../../src/data/profiler';
 import { chiSquareSf, normedWassersteinDistance } from '../../src/domain/drift';
+import { binIndex } from '../../src/domain/profile';
 import { mulberry32 } from '../../src/domain/split';
 import { DriftPolicy } from '../../src/schemas/monitoring';
 import { evidentlyFixture, type FixtureValue } from '../support/evidentlyFixture';
@@ -131,7 +132,13 @@ describe('compareDatasets on shifted data', () => {
     const current = generate(2000, 32);
     current.mileage = current.mileage.map((m, i) => (i % 10 === 0 ? 10_000_000 : m));
     const result = await compareDatasets(await side(reference, CATEGORICAL), await side(current, CATEGORICAL), FEATURES, DriftPolicy.parse({}));
-    expect(result.features.find((f) => f.feature === 'mileage')!.quality.outOfDomainShare).toBeCloseTo(0.1, 3);
+    const mileage = result.features.find((f) => f.feature === 'mileage')!;
+    expect(mileage.quality.outOfDomainShare).toBeCloseTo(0.1, 3);
+    // The current values on the reference histogram's bins, as the profiler bins them (outside values in the outer bins).
+    const edges = mileage.histogram.bins as number[];
+    const expected = new Array<number>(edges.length - 1).fill(0);
+    for (const m of current.mileage) expected[binIndex(edges, m as number)]++;
+    expect(mileage.histogram.current).toEqual(expected);
     expect(result.findings.join('\n')).toMatch(/mileage: 10\.0% of current values lie outside the reference's range/);
     const empty = { ...current, amount: current.amount.map(() => null) };
     await expect(compareDatasets(await side(reference, CATEGORICAL), await side(empty, CATEGORICAL), FEATURES, DriftPolicy.parse({}))).rejects.toThrow(DriftInputError);
