@@ -32,7 +32,7 @@ export interface DriftFeature {
 }
 
 export interface DriftEngineOptions extends EngineOptions {
-  /** Equal-width bins over both samples' range for the Wasserstein estimate of large samples. */
+  /** About how many grid bins cover both samples' range for the Wasserstein estimate (WASSERSTEIN_BINS). */
   wassersteinBins?: number;
   /** Called after each query (for an activity's heartbeat). */
   onProgress?: (step: string) => void;
@@ -79,10 +79,8 @@ export async function compareDatasets(reference: DriftSide, current: DriftSide, 
     const curBins = await gridCounts(db, from.cur, 'cur', numeric, grids);
     options.onProgress?.('current numeric bins');
     // Numeric features with at most 5 values are tested on their values' counts, as categories. Such a
-    // feature has at most 5 non-empty bins in either profile's histogram: only those are counted value by
-    // value, like the categories.
-    const nonEmpty = (p: ColumnProfile) => p.numeric!.histogram.counts.filter((n) => n > 0).length;
-    const fewValued = numeric.filter((c) => nonEmpty(c.ref) <= FEW_VALUES && nonEmpty(c.cur) <= FEW_VALUES);
+    // feature fills at most 5 grid bins on both sides together: only those are counted value by value.
+    const fewValued = numeric.filter((c) => gridBins(refBins.get(c.feature.name)!, curBins.get(c.feature.name)!).length <= FEW_VALUES);
     const counted = [...categorical, ...fewValued];
     const refValues = await valueCounts(db, from.ref, 'ref', counted);
     options.onProgress?.('reference value counts');
