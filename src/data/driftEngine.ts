@@ -81,11 +81,18 @@ export async function compareDatasets(reference: DriftSide, current: DriftSide, 
     // Numeric features with at most 5 values are tested on their values' counts, as categories. Such a
     // feature fills at most 5 grid bins on both sides together: only those are counted value by value.
     const fewValued = numeric.filter((c) => gridBins(refBins.get(c.feature.name)!, curBins.get(c.feature.name)!).length <= FEW_VALUES);
-    const counted = [...categorical, ...fewValued];
+    // A profile that kept every category (no otherCount) already holds its exact counts.
+    const complete = (p: ColumnProfile) => p.categorical !== null && p.categorical.otherCount === 0;
+    const fromProfile = (p: ColumnProfile) => new Map(p.categorical!.top.map((t) => [t.value, t.count]));
+    const [known, counted] = [categorical.filter((c) => complete(c.ref) && complete(c.cur)), [...categorical.filter((c) => !(complete(c.ref) && complete(c.cur))), ...fewValued]];
     const refValues = await valueCounts(db, from.ref, 'ref', counted);
     options.onProgress?.('reference value counts');
     const curValues = await valueCounts(db, from.cur, 'cur', counted);
     options.onProgress?.('current value counts');
+    for (const c of known) {
+      refValues.set(c.feature.name, fromProfile(c.ref));
+      curValues.set(c.feature.name, fromProfile(c.cur));
+    }
 
     const out: FeatureStatistics[] = [];
     for (const c of columns) {

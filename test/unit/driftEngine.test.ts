@@ -9,7 +9,7 @@ import { buildColumnar } from '../../src/data/columnar';
 import { compareDatasets, DriftInputError, type DriftFeature, type DriftSide } from '../../src/data/driftEngine';
 import { withDuckDB } from '../../src/data/duckdb';
 import { profileColumnar } from '../../src/data/profiler';
-import { chiSquareSf, normedWassersteinDistance } from '../../src/domain/drift';
+import { chiSquareSf, jensenShannonDistance, normedWassersteinDistance } from '../../src/domain/drift';
 import { binIndex } from '../../src/domain/profile';
 import { mulberry32 } from '../../src/domain/split';
 import { DriftPolicy } from '../../src/schemas/monitoring';
@@ -142,6 +142,26 @@ describe('compareDatasets on shifted data', () => {
     expect(result.findings.join('\n')).toMatch(/mileage: 10\.0% of current values lie outside the reference's range/);
     const empty = { ...current, amount: current.amount.map(() => null) };
     await expect(compareDatasets(await side(reference, CATEGORICAL), await side(empty, CATEGORICAL), FEATURES, DriftPolicy.parse({}))).rejects.toThrow(DriftInputError);
+  });
+});
+
+describe('compareDatasets on categories', () => {
+  it('counts a feature with more categories than a profile keeps from the data, and agrees with the counts from the profiles otherwise', async () => {
+    const next = mulberry32(5);
+    const model = (shift: number) => Array.from({ length: 4000 }, () => `m${Math.floor(80 * next() ** (1 + shift))}`);
+    const [reference, current] = [{ ...generate(4000, 41), model: model(0) }, { ...generate(4000, 42), model: model(0.5) }];
+    const [r, c] = [await side(reference, [...CATEGORICAL, 'model']), await side(current, [...CATEGORICAL, 'model'])];
+    expect(r.profile.columns.find((x) => x.name === 'model')!.categorical!.otherCount).toBeGreaterThan(0);
+    const result = await compareDatasets(r, c, [...FEATURES, { name: 'model', kind: 'categorical' }], DriftPolicy.parse({}));
+    for (const name of ['model', 'make', 'gearbox']) {
+      const values = (xs: Value[]) => xs.filter((v) => v !== null).map(String);
+      const [a, b] = [values(reference[name as keyof typeof reference] as Value[]), values(current[name as keyof typeof current] as Value[])];
+      const keys = [...new Set([...a, ...b])];
+      const count = (xs: string[], k: string) => xs.filter((x) => x === k).length;
+      const expected = jensenShannonDistance(keys.map((k) => count(a, k)), keys.map((k) => count(b, k)));
+      expect(result.features.find((f) => f.feature === name)!.statistic, name).toBeCloseTo(expected, 12);
+    }
+    expect(result.driftedFeatures).toContain('model');
   });
 });
 
