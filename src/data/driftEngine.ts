@@ -208,11 +208,15 @@ function gridBins(reference: Map<number, number>, current: Map<number, number>):
   return [...new Set([...reference.keys(), ...current.keys()])].map((index) => ({ index, reference: reference.get(index) ?? 0, current: current.get(index) ?? 0 }));
 }
 
-/** Every distinct present value of each feature with its count on one side, as text (a double's text round-trips exactly). */
+/**
+ * Every distinct present value of each feature with its count on one side, as text (a double's text
+ * round-trips exactly). Numbers are grouped first and only the distinct ones written as text.
+ */
 async function valueCounts(db: DuckDBConnection, from: string, side: 'ref' | 'cur', columns: Column[]): Promise<Map<string, Map<string, number>>> {
   const out = new Map<string, Map<string, number>>();
   for (const c of columns) {
-    out.set(c.feature.name, await listCounts(db, `SELECT key, count(*) AS n FROM (SELECT CAST(${c.value(side)} AS VARCHAR) AS key FROM ${from}) WHERE key IS NOT NULL GROUP BY key`, String));
+    const grouped = `SELECT x, count(*) AS n FROM (SELECT ${c.value(side)} AS x FROM ${from}) WHERE x IS NOT NULL GROUP BY x`;
+    out.set(c.feature.name, await listCounts(db, `SELECT CAST(x AS VARCHAR) AS key, n FROM (${grouped})`, String));
   }
   return out;
 }
