@@ -145,6 +145,30 @@ describe('compareDatasets on shifted data', () => {
   });
 });
 
+describe('compareDatasets at the edges of the grid', () => {
+  it('a constant reference and values far beyond the reference range: Wasserstein within its bound', async () => {
+    const next = mulberry32(9);
+    const reference = { constant: Array.from({ length: 2000 }, () => 7), far: Array.from({ length: 2000 }, () => Math.round(next() * 10_000) / 100) };
+    const current = {
+      constant: Array.from({ length: 1500 }, (_, i) => (i % 3 === 0 ? 7 : 7 + Math.round(next() * 1000) / 1000)),
+      far: Array.from({ length: 1500 }, (_, i) => (i % 100 === 0 ? 1e12 : Math.round(next() * 10_000) / 100)),
+    };
+    const features: DriftFeature[] = [
+      { name: 'constant', kind: 'numeric' },
+      { name: 'far', kind: 'numeric' },
+    ];
+    const result = await compareDatasets(await side(reference, []), await side(current, []), features, DriftPolicy.parse({}));
+    for (const f of result.features) {
+      const exact = normedWassersteinDistance(reference[f.feature as 'far'], current[f.feature as 'far']);
+      expect(f.test).toBe('wasserstein');
+      expect(f.drifted).toBe(true);
+      expect(Math.abs(f.statistic - exact), f.feature).toBeLessThanOrEqual(f.approximationError);
+      expect(Math.abs(f.statistic - exact) / exact, f.feature).toBeLessThan(1e-3);
+    }
+    expect(result.features[1].quality.outOfDomainShare).toBeCloseTo(0.01, 10);
+  });
+});
+
 describe('compareDatasets on categories', () => {
   it('counts a feature with more categories than a profile keeps from the data, and agrees with the counts from the profiles otherwise', async () => {
     const next = mulberry32(5);
