@@ -37,6 +37,7 @@ import { Registry } from '../src/registry/registry';
 import { DataPolicy } from '../src/schemas/lifecycle';
 import { startServices } from '../src/services';
 import { approveSignal, statusQuery, WORKFLOW_TYPE } from '../src/workflows/definitions';
+import { rssSampler, type RssSampler } from './_rss';
 
 const Options = z
   .object({
@@ -114,16 +115,6 @@ async function benchFile(rows: number, format: 'csv' | 'parquet'): Promise<strin
   return parquet;
 }
 
-function rssSampler() {
-  let peak = process.memoryUsage().rss;
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
-  return {
-    reset: () => (peak = process.memoryUsage().rss),
-    peakMb: () => Math.round(Math.max(peak, process.memoryUsage().rss) / 2 ** 20),
-    stop: () => clearInterval(timer),
-  };
-}
-
 export default async function data(options: Record<string, string>) {
   const o = Options.parse(options);
   const file = await benchFile(o.rows, o.format);
@@ -194,7 +185,7 @@ export default async function data(options: Record<string, string>) {
 const round = (x: number) => Math.round(x * 100) / 100;
 
 /** A whole lifecycle on the same file with the worker in this process, approved as soon as it asks. */
-async function wholeLifecycle(config: ReturnType<typeof loadConfig>, services: Awaited<ReturnType<typeof startServices>>, file: string, features: string[], rss: ReturnType<typeof rssSampler>) {
+async function wholeLifecycle(config: ReturnType<typeof loadConfig>, services: Awaited<ReturnType<typeof startServices>>, file: string, features: string[], rss: RssSampler) {
   const log = createLogger('warn');
   const secrets = { approvalSecret: randomUUID() + randomUUID(), tokens: [] };
   const worker = await startWorker({ config, log, temporalAddress: services.temporalAddress, databaseUrl: services.databaseUrl, secrets });

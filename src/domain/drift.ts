@@ -491,6 +491,28 @@ export function chiSquareTest(referenceCounts: number[], currentCounts: number[]
 }
 
 /**
+ * The two-sample chi-square test of homogeneity (SciPy's `chi2_contingency([reference, current],
+ * correction=False)`): are the two samples' counts drawn from one distribution? Unlike chiSquareTest it
+ * does not take the reference's shares as exact, so its false-positive rate is the nominal level.
+ * Categories empty on both sides are left out.
+ */
+export function chiSquareHomogeneity(referenceCounts: number[], currentCounts: number[]): ChiSquareResult {
+  sameLength(referenceCounts, currentCounts);
+  const [n1, n2] = [totalOf(referenceCounts, 'reference'), totalOf(currentCounts, 'current')];
+  let statistic = 0;
+  let categories = 0;
+  for (let i = 0; i < referenceCounts.length; i++) {
+    const column = referenceCounts[i] + currentCounts[i];
+    if (column === 0) continue;
+    categories++;
+    const [e1, e2] = [(column * n1) / (n1 + n2), (column * n2) / (n1 + n2)];
+    statistic += (referenceCounts[i] - e1) ** 2 / e1 + (currentCounts[i] - e2) ** 2 / e2;
+  }
+  const degreesOfFreedom = categories - 1;
+  return { statistic, pValue: degreesOfFreedom > 0 ? chiSquareSf(statistic, degreesOfFreedom) : 1, degreesOfFreedom };
+}
+
+/**
  * Evidently's normed Wasserstein distance: SciPy's `wasserstein_distance(reference, current)` (the area
  * between the two empirical CDFs) divided by the reference's population standard deviation, or by 0.001
  * when that is smaller (a constant reference).
@@ -559,24 +581,36 @@ export interface BinnedWasserstein {
   errorBound: number;
 }
 
+/** A bin of a regular grid (bin i covers [origin + i·width, origin + (i + 1)·width)) with each sample's count in it. */
+export interface GridBin {
+  index: number;
+  reference: number;
+  current: number;
+}
+
 /**
- * Evidently's normed Wasserstein distance (normedWassersteinDistance) from counts on `bins` equal-width
- * bins over [min, max], a range holding both samples, for samples too large to sort: the distance is
- * ∫|F_ref − F_cur|, and inside a bin each CDF is taken to grow linearly. Within a bin the true CDFs differ
- * from the linear ones by at most that bin's share on either side, so the error is at most
- * width × Σ max(ref share, cur share) ≤ 2 × width, before dividing by `referenceStd` (or 0.001 when smaller).
+ * Evidently's normed Wasserstein distance (normedWassersteinDistance) from counts on a regular grid of
+ * bins of `width`, for samples too large to sort: the distance is ∫|F_ref − F_cur|, and inside a bin each
+ * CDF is taken to grow linearly (between non-empty bins both are flat). `bins` are the non-empty bins, in
+ * any order. Within a bin the true CDFs differ from the linear ones by at most that bin's share on either
+ * side, so the error is at most width × Σ max(ref share, cur share) ≤ 2 × width, before dividing by
+ * `referenceStd` (or 0.001 when smaller).
  */
-export function binnedNormedWasserstein(min: number, max: number, reference: number[], current: number[], referenceStd: number): BinnedWasserstein {
-  sameLength(reference, current);
-  if (!(max >= min)) throw new RangeError(`the bins' range must be increasing, got [${min}, ${max}]`);
-  const [r, c] = [shares(reference, 'reference'), shares(current, 'current')];
-  const width = (max - min) / r.length;
+export function binnedNormedWasserstein(width: number, bins: GridBin[], referenceStd: number): BinnedWasserstein {
+  if (!(width > 0 && width < Infinity)) throw new RangeError(`the bins' width must be a positive number, got ${width}`);
+  const sorted = [...bins].sort((a, b) => a.index - b.index);
+  const [n1, n2] = [totalOf(sorted.map((b) => b.reference), 'reference'), totalOf(sorted.map((b) => b.current), 'current')];
   let [distance, error, gap] = [0, 0, 0];
-  for (let i = 0; i < r.length; i++) {
-    const next = gap + r[i] - c[i];
+  for (const [i, b] of sorted.entries()) {
+    if (i > 0) {
+      if (b.index === sorted[i - 1].index) throw new RangeError(`bin ${b.index} is listed twice`);
+      distance += Math.abs(gap) * width * (b.index - sorted[i - 1].index - 1);
+    }
+    const [r, c] = [b.reference / n1, b.current / n2];
+    const next = gap + r - c;
     // ∫ over the bin of |linear from gap to next|: a trapezoid, or two triangles when the sign changes.
     distance += Math.sign(gap) * Math.sign(next) >= 0 ? (width * (Math.abs(gap) + Math.abs(next))) / 2 : (width * (gap * gap + next * next)) / (2 * (Math.abs(gap) + Math.abs(next)));
-    error += width * Math.max(r[i], c[i]);
+    error += width * Math.max(r, c);
     gap = next;
   }
   const norm = Math.max(referenceStd, 0.001);
