@@ -42,9 +42,11 @@ export const DriftPolicy = z.strictObject({
    * The chi-square test of a small reference: Evidently's goodness of fit of the current counts to the
    * reference's shares, which takes the reference as exact and so flags samples of one distribution more
    * often than pValue (about 20% at 0.05 with 4 categories and a current 0.75 times the reference's size),
-   * or the two-sample test of homogeneity, whose false-positive rate is pValue.
+   * or the two-sample test of homogeneity, whose false-positive rate is pValue. The product's default is
+   * the two-sample test: a monitor that retrains on chance starts runs nobody needs. `evidently`
+   * reproduces Evidently's verdicts exactly.
    */
-  chiSquare: z.enum(['evidently', 'two-sample']).default('evidently'),
+  chiSquare: z.enum(['evidently', 'two-sample']).default('two-sample'),
   wassersteinThreshold: z.number().min(0).max(100).default(0.1),
   jensenShannonThreshold: z.number().min(0).max(1).default(0.1),
   /** PSI is reported for every feature; a level above which it alone calls drift (null: reported only). */

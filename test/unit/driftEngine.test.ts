@@ -38,7 +38,7 @@ async function side(columns: Record<string, Value[]>, categorical: string[]): Pr
 }
 
 const fixture = evidentlyFixture;
-const policy = DriftPolicy.parse({ minCurrentRows: 1 });
+const policy = DriftPolicy.parse({ minCurrentRows: 1, chiSquare: 'evidently' }) // Evidently's own test, to compare verdicts with it;
 
 describe('compareDatasets against Evidently 0.7 (test/fixtures/evidently-drift.json)', () => {
   for (const d of fixture.datasets) {

@@ -21,7 +21,7 @@ import { evidentlyFixture, type FixtureValue } from '../support/evidentlyFixture
 
 type Value = FixtureValue;
 const fixture = evidentlyFixture;
-const policy = DriftPolicy.parse({ minCurrentRows: 1 });
+const policy = DriftPolicy.parse({ minCurrentRows: 1, chiSquare: 'evidently' }) // Evidently's own test, to compare verdicts with it;
 
 /** Value counts of both sides over the values of either (Evidently's keys). */
 function unionCounts(reference: Value[], current: Value[]) {
