@@ -25,7 +25,8 @@ const isPredict = (request: FastifyRequest) => request.method === 'POST' && requ
  * - every predict answer carries the request's id (fastify's request id, a UUID) in `x-request-id`, and a
  *   200 also as `requestId` in the body;
  * - a 200 is observed (latency histogram per model and version, rows predicted) and handed to the
- *   prediction log, which only appends to memory; an error answer is counted by kind;
+ *   prediction log, which only appends to memory; an error answer is counted by kind, and one the chosen
+ *   version failed (its error carries `servedVersion`, see Predictor.predict) is logged as an error row;
  * plus `POST /models/{name}/feedback` and `GET /metrics`.
  */
 export function installServingRoutes(app: FastifyInstance, deps: ServingRoutesDeps, responses: Responses): void {
@@ -47,6 +48,22 @@ export function installServingRoutes(app: FastifyInstance, deps: ServingRoutesDe
       at: new Date(),
     });
     done(null, { ...answer, requestId: request.id });
+  });
+  // A request that failed once its version was chosen is that version's failure: logged as an error row.
+  app.addHook('onError', (request, reply, error, done) => {
+    const version = (error as { servedVersion?: unknown }).servedVersion;
+    if (typeof version === 'number' && isPredict(request)) {
+      deps.predictionLog?.record({
+        requestId: request.id,
+        model: (request.params as { name: string }).name,
+        version,
+        rows: (request.body as { rows: Record<string, unknown>[] }).rows,
+        error: `${error.name}: ${error.message}`,
+        latencyMs: reply.elapsedTime,
+        at: new Date(),
+      });
+    }
+    done();
   });
   app.addHook('onSend', (request, reply, payload, done) => {
     if (isPredict(request)) reply.header('x-request-id', request.id);

@@ -3,16 +3,31 @@ import type { Logger } from '../logger';
 import { metrics, watchBuffer } from '../metrics';
 import { postgresUnavailable } from '../registry/db';
 
-/** One served request, as the API hands it over: its rows and their predictions. */
-export interface ServedPrediction {
+/** Who gave an answer: the version that answered the caller, or a shadow version scoring a copy of the request. */
+export type PredictionRole = 'serve' | 'shadow';
+
+/**
+ * One request as a version answered it, as the API (role `serve`) or shadow scoring (role `shadow`, same
+ * request id) hands it over: its rows and their predictions, or the error that version failed with.
+ */
+export type ServedPrediction = {
   requestId: string;
   model: string;
   version: number;
+  /** Default `serve`. */
+  role?: PredictionRole;
   rows: readonly Record<string, unknown>[];
-  predictions: readonly number[];
   latencyMs: number;
   at: Date;
-}
+} & (
+  | { predictions: readonly number[]; error?: undefined }
+  /**
+   * The version failed the request (rows invalid for its signature, model unavailable, a non-finite
+   * prediction): logged as one row (row_index 0) with the error and no prediction; its inputs are the
+   * request's rows (an array), since no single row is to blame for every failure.
+   */
+  | { error: string; predictions?: undefined }
+);
 
 export interface PredictionLogOptions {
   /** Rows held in memory at most, including a batch being written (PREDICTION_LOG_BUFFER). */
@@ -27,19 +42,26 @@ export interface PredictionLogOptions {
   closeTimeoutMs?: number;
 }
 
+/** An error row keeps this much of the message: enough to tell failures apart, never a request's worth of text. */
+const MAX_ERROR_CHARS = 500;
+
 interface Row {
   requestId: string;
   rowIndex: number;
+  role: PredictionRole;
   model: string;
   version: number;
-  inputs: Record<string, unknown>;
-  prediction: number;
+  inputs: unknown;
+  prediction: number | null;
+  error: string | null;
   latencyMs: number;
   at: Date;
 }
 
 /**
- * Writes every prediction to PostgreSQL's `prediction_log`, in batches, off the request path.
+ * Writes every prediction to PostgreSQL's `prediction_log`, in batches, off the request path: the
+ * answers the caller got (role `serve`), what a shadow version answered to a copy of the request (role
+ * `shadow`, same request id), and the requests a version failed (one row with `error`, no prediction).
  *
  * `record()` only appends to a bounded in-memory buffer and never waits. A timer (every flush interval,
  * or at once when a batch's worth waits) writes up to `batchRows` rows per multi-row INSERT, one batch at
@@ -81,15 +103,20 @@ export class PredictionLog {
     return this.buffer.length + this.inFlight;
   }
 
-  /** Appends a request's rows; false when they were dropped (buffer full or closed). Never waits. */
+  /** Appends a request's rows (one row for a failed request); false when they were dropped (buffer full or closed). Never waits. */
   record(p: ServedPrediction): boolean {
-    const n = p.predictions.length;
+    const n = p.predictions ? p.predictions.length : 1;
     if (this.closed || this.size + n > this.options.capacity) {
       this.drop(n, this.closed ? 'shutdown' : 'buffer_full');
       return false;
     }
-    for (let i = 0; i < n; i++) {
-      this.buffer.push({ requestId: p.requestId, rowIndex: i, model: p.model, version: p.version, inputs: p.rows[i], prediction: p.predictions[i], latencyMs: p.latencyMs, at: p.at });
+    const role = p.role ?? 'serve';
+    if (p.predictions) {
+      for (let i = 0; i < n; i++) {
+        this.buffer.push({ requestId: p.requestId, rowIndex: i, role, model: p.model, version: p.version, inputs: p.rows[i], prediction: p.predictions[i], error: null, latencyMs: p.latencyMs, at: p.at });
+      }
+    } else {
+      this.buffer.push({ requestId: p.requestId, rowIndex: 0, role, model: p.model, version: p.version, inputs: p.rows, prediction: null, error: p.error.slice(0, MAX_ERROR_CHARS), latencyMs: p.latencyMs, at: p.at });
     }
     this.totals.recorded += n;
     if (this.buffer.length >= this.options.batchRows) this.flushSoon();
@@ -187,25 +214,27 @@ export class PredictionLog {
   /** One INSERT for the whole batch: arrays unnested server-side (no parameter-count limit). */
   private async insert(batch: Row[]): Promise<void> {
     const n = batch.length;
-    const ids = new Array<string>(n), idx = new Array<number>(n), models = new Array<string>(n), versions = new Array<number>(n);
-    const inputs = new Array<string>(n), preds = new Array<number>(n), latencies = new Array<number>(n), ats = new Array<string>(n);
+    const ids = new Array<string>(n), idx = new Array<number>(n), roles = new Array<string>(n), models = new Array<string>(n), versions = new Array<number>(n);
+    const inputs = new Array<string>(n), preds = new Array<number | null>(n), errors = new Array<string | null>(n), latencies = new Array<number>(n), ats = new Array<string>(n);
     for (let i = 0; i < n; i++) {
       const r = batch[i];
       ids[i] = r.requestId;
       idx[i] = r.rowIndex;
+      roles[i] = r.role;
       models[i] = r.model;
       versions[i] = r.version;
       inputs[i] = JSON.stringify(r.inputs);
       preds[i] = r.prediction;
+      errors[i] = r.error;
       latencies[i] = r.latencyMs;
       ats[i] = r.at.toISOString();
     }
     await this.pool.query(
-      `INSERT INTO prediction_log (request_id, row_index, model_name, version, inputs, prediction, latency_ms, created_at)
-       SELECT id, ix, m, v, i::jsonb, p, l, t
-       FROM unnest($1::uuid[], $2::int[], $3::text[], $4::int[], $5::text[], $6::float8[], $7::real[], $8::timestamptz[]) AS u(id, ix, m, v, i, p, l, t)
+      `INSERT INTO prediction_log (request_id, row_index, role, model_name, version, inputs, prediction, error, latency_ms, created_at)
+       SELECT id, ix, ro, m, v, i::jsonb, p, e, l, t
+       FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::int[], $6::text[], $7::float8[], $8::text[], $9::real[], $10::timestamptz[]) AS u(id, ix, ro, m, v, i, p, e, l, t)
        ON CONFLICT (request_id, row_index, role) DO NOTHING`,
-      [ids, idx, models, versions, inputs, preds, latencies, ats],
+      [ids, idx, roles, models, versions, inputs, preds, errors, latencies, ats],
     );
   }
 }

@@ -1,5 +1,6 @@
 import type { ArtifactStore } from '../artifacts/store';
 import type { Logger } from '../logger';
+import { countModelLoad } from '../metrics';
 import type { ModelVersion, Registry } from '../registry/registry';
 import { queryingAliases, type AliasSource } from './aliasCache';
 import { createSession, predictTable, type OnnxSession } from './onnxSession';
@@ -75,6 +76,8 @@ export class Predictor {
 
   async predict(modelName: string, rows: Record<string, unknown>[], target: PredictTarget = {}): Promise<Prediction> {
     const version = await this.target(modelName, target);
+    // A failure from here on is the chosen version's: it says which (the prediction log's error rows, canary error rates).
+    try {
     const entry = this.entry(version);
     const session = entry.ready ?? (await entry.session);
     const table = rowsToTable(rows, version.signature);
@@ -96,6 +99,10 @@ export class Predictor {
       predictions[i] = p;
     }
     return { model: modelName, version: version.version, predictions };
+    } catch (err) {
+      if (err instanceof Error) Object.assign(err, { servedVersion: version.version });
+      throw err;
+    }
   }
 
   /** Loads a version's session (hash checked) if it is not loaded yet; resolves once it can serve. */
@@ -126,9 +133,8 @@ export class Predictor {
   private entry(version: ModelVersion): SessionEntry {
     const cached = this.sessions.get(version.id);
     if (cached) return cached;
-    const session = this.store
-      .read(version.artifact)
-      .then(createSession)
+    const loading = this.store.read(version.artifact).then(createSession);
+    const session = countModelLoad(loading, version.modelName, version.version)
       .catch((err: Error) => {
         this.log.error({ err, model: version.modelName, version: version.version }, 'model version cannot be loaded');
         throw new ModelUnavailableError(`version ${version.version} of model "${version.modelName}" cannot be loaded (${err.name}); try again later or ask an operator`);
