@@ -21,6 +21,7 @@ import { errorHandler, failureLogged, HttpError } from './errors';
 import { installHealthRoutes, READINESS_CHECK_TIMEOUT_MS, type DependencyCheck } from './health';
 import { installJsonBodyParser } from './jsonBody';
 import { predictSerializerCompiler, predictValidatorCompiler } from './predictFast';
+import { lazyRequestLogger } from './requestLogger';
 import { installReportRoutes } from './reports';
 import { installServingRoutes, type ServingRoutesDeps } from './servingRoutes';
 import {
@@ -118,6 +119,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: ROUTER_MAX_PARAM_LENGTH },
     // fastify's two info lines per request cost more than a prediction: one line from installRequestLog instead.
     logController: new LogController({ disableRequestLogging: true }),
+    // Nor a logger per request: made when a request writes its first line (src/api/requestLogger.ts).
+    childLoggerFactory: lazyRequestLogger,
     // A UUID per request: the `requestId` of a prediction (prediction log, feedback) and the reqId of its log lines.
     genReqId: () => randomUUID(),
     // The router's own refusals (414 too-long parameter, 400 bad URL encoding) in the documented ErrorBody shape.

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, onErrorHookHandler, onResponseHookHandler, onSendHookHandler, preSerializationHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import { errorKind, metrics, metricsRegistry } from '../metrics';
@@ -18,7 +18,6 @@ export interface ServingRoutesDeps {
 type Responses = (ok: Record<number, z.ZodType>, errors: number[]) => Record<string, unknown>;
 
 const PREDICT_ROUTE = '/models/:name/predict';
-const isPredict = (request: FastifyRequest) => request.method === 'POST' && request.routeOptions.url === PREDICT_ROUTE;
 
 /**
  * What serving adds around the predict route, without touching its handler:
@@ -28,17 +27,28 @@ const isPredict = (request: FastifyRequest) => request.method === 'POST' && requ
  *   prediction log, which only appends to memory; an error answer is counted by kind, and one the chosen
  *   version failed (its error carries `servedVersion`, see Predictor.predict) is logged as an error row;
  * plus `POST /models/{name}/feedback` and `GET /metrics`.
+ * The hooks are the predict route's own (added as it is declared), so no other route runs them and
+ * they need not ask each request which route it is on.
  */
 export function installServingRoutes(app: FastifyInstance, deps: ServingRoutesDeps, responses: Responses): void {
+  const log = deps.predictionLog;
+  // Label objects per model and version, made once: prom-client hashes them on every observation.
+  const labelsOf = new Map<string, { model: string; version: string }>();
+  const labels = (model: string, version: number) => {
+    const key = `${model}\u0000${version}`;
+    let found = labelsOf.get(key);
+    if (!found) labelsOf.set(key, (found = { model, version: String(version) }));
+    return found;
+  };
   // Plain callbacks, not async ones: these run on every request of the serving fast path.
-  app.addHook('preSerialization', (request, reply, payload: unknown, done) => {
-    if (reply.statusCode !== 200 || !isPredict(request)) return done(null, payload);
-    const answer = payload as { model: string; version: number; predictions: number[] };
+  const preSerialization: preSerializationHookHandler<unknown> = (request, reply, payload, done) => {
+    if (reply.statusCode !== 200) return done(null, payload);
+    const answer = payload as { model: string; version: number; predictions: number[]; requestId?: string };
     const latencyMs = reply.elapsedTime;
-    const labels = { model: answer.model, version: String(answer.version) };
-    metrics.predictSeconds.observe(labels, latencyMs / 1000);
-    metrics.predictions.inc(labels, answer.predictions.length);
-    deps.predictionLog?.record({
+    const at = labels(answer.model, answer.version);
+    metrics.predictSeconds.observe(at, latencyMs / 1000);
+    metrics.predictions.inc(at, answer.predictions.length);
+    log?.record({
       requestId: request.id,
       model: answer.model,
       version: answer.version,
@@ -47,13 +57,14 @@ export function installServingRoutes(app: FastifyInstance, deps: ServingRoutesDe
       latencyMs,
       at: new Date(),
     });
-    done(null, { ...answer, requestId: request.id });
-  });
+    answer.requestId = request.id; // the predictor's own fresh object
+    done(null, answer);
+  };
   // A request that failed once its version was chosen is that version's failure: logged as an error row.
-  app.addHook('onError', (request, reply, error, done) => {
+  const onError: onErrorHookHandler = (request, reply, error, done) => {
     const version = (error as { servedVersion?: unknown }).servedVersion;
-    if (typeof version === 'number' && isPredict(request)) {
-      deps.predictionLog?.record({
+    if (typeof version === 'number') {
+      log?.record({
         requestId: request.id,
         model: (request.params as { name: string }).name,
         version,
@@ -64,14 +75,20 @@ export function installServingRoutes(app: FastifyInstance, deps: ServingRoutesDe
       });
     }
     done();
-  });
-  app.addHook('onSend', (request, reply, payload, done) => {
-    if (isPredict(request)) reply.header('x-request-id', request.id);
+  };
+  const onSend: onSendHookHandler = (request, reply, payload, done) => {
+    reply.header('x-request-id', request.id);
     done(null, payload);
-  });
-  app.addHook('onResponse', (request, reply, done) => {
-    if (reply.statusCode >= 400 && isPredict(request)) metrics.predictErrors.inc({ kind: errorKind(reply.statusCode) });
+  };
+  const onResponse: onResponseHookHandler = (_request, reply, done) => {
+    if (reply.statusCode >= 400) metrics.predictErrors.inc({ kind: errorKind(reply.statusCode) });
     done();
+  };
+  const hooks = { preSerialization, onError, onSend, onResponse } as const;
+  app.addHook('onRoute', (route) => {
+    if (route.url !== PREDICT_ROUTE || route.method !== 'POST') return;
+    const own = route as unknown as Record<keyof typeof hooks, unknown>;
+    for (const [name, hook] of Object.entries(hooks) as [keyof typeof hooks, unknown][]) own[name] = [...[own[name] ?? []].flat(), hook];
   });
 
   // Prometheus text format. Not an API operation (left out of the OpenAPI document like /health), but

@@ -45,17 +45,18 @@ export interface PredictionLogOptions {
 /** An error row keeps this much of the message: enough to tell failures apart, never a request's worth of text. */
 const MAX_ERROR_CHARS = 500;
 
+/** A buffered row, named as prediction_log's columns: a batch is written as one JSON document of these. */
 interface Row {
-  requestId: string;
-  rowIndex: number;
+  request_id: string;
+  row_index: number;
   role: PredictionRole;
-  model: string;
+  model_name: string;
   version: number;
   inputs: unknown;
   prediction: number | null;
   error: string | null;
-  latencyMs: number;
-  at: Date;
+  latency_ms: number;
+  created_at: Date;
 }
 
 /**
@@ -113,10 +114,10 @@ export class PredictionLog {
     const role = p.role ?? 'serve';
     if (p.predictions) {
       for (let i = 0; i < n; i++) {
-        this.buffer.push({ requestId: p.requestId, rowIndex: i, role, model: p.model, version: p.version, inputs: p.rows[i], prediction: p.predictions[i], error: null, latencyMs: p.latencyMs, at: p.at });
+        this.buffer.push({ request_id: p.requestId, row_index: i, role, model_name: p.model, version: p.version, inputs: p.rows[i], prediction: p.predictions[i], error: null, latency_ms: p.latencyMs, created_at: p.at });
       }
     } else {
-      this.buffer.push({ requestId: p.requestId, rowIndex: 0, role, model: p.model, version: p.version, inputs: p.rows, prediction: null, error: p.error.slice(0, MAX_ERROR_CHARS), latencyMs: p.latencyMs, at: p.at });
+      this.buffer.push({ request_id: p.requestId, row_index: 0, role, model_name: p.model, version: p.version, inputs: p.rows, prediction: null, error: p.error.slice(0, MAX_ERROR_CHARS), latency_ms: p.latencyMs, created_at: p.at });
     }
     this.totals.recorded += n;
     if (this.buffer.length >= this.options.batchRows) this.flushSoon();
@@ -211,30 +212,18 @@ export class PredictionLog {
     }
   }
 
-  /** One INSERT for the whole batch: arrays unnested server-side (no parameter-count limit). */
+  /**
+   * One INSERT for the whole batch, sent as one JSON document that PostgreSQL unpacks: one native
+   * JSON.stringify here instead of escaping ten arrays value by value (measured: the arrays' escaping
+   * was the logging's main cost on the API's event loop).
+   */
   private async insert(batch: Row[]): Promise<void> {
-    const n = batch.length;
-    const ids = new Array<string>(n), idx = new Array<number>(n), roles = new Array<string>(n), models = new Array<string>(n), versions = new Array<number>(n);
-    const inputs = new Array<string>(n), preds = new Array<number | null>(n), errors = new Array<string | null>(n), latencies = new Array<number>(n), ats = new Array<string>(n);
-    for (let i = 0; i < n; i++) {
-      const r = batch[i];
-      ids[i] = r.requestId;
-      idx[i] = r.rowIndex;
-      roles[i] = r.role;
-      models[i] = r.model;
-      versions[i] = r.version;
-      inputs[i] = JSON.stringify(r.inputs);
-      preds[i] = r.prediction;
-      errors[i] = r.error;
-      latencies[i] = r.latencyMs;
-      ats[i] = r.at.toISOString();
-    }
     await this.pool.query(
       `INSERT INTO prediction_log (request_id, row_index, role, model_name, version, inputs, prediction, error, latency_ms, created_at)
-       SELECT id, ix, ro, m, v, i::jsonb, p, e, l, t
-       FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::int[], $6::text[], $7::float8[], $8::text[], $9::real[], $10::timestamptz[]) AS u(id, ix, ro, m, v, i, p, e, l, t)
+       SELECT request_id, row_index, role, model_name, version, inputs, prediction, error, latency_ms, created_at
+       FROM json_to_recordset($1::json) AS r(request_id uuid, row_index int, role text, model_name text, version int, inputs jsonb, prediction float8, error text, latency_ms real, created_at timestamptz)
        ON CONFLICT (request_id, row_index, role) DO NOTHING`,
-      [ids, idx, roles, models, versions, inputs, preds, errors, latencies, ats],
+      [JSON.stringify(batch)],
     );
   }
 }
