@@ -11,7 +11,9 @@
  *   `session.run` on the same ONNX file;
  * with single-row and 100-row requests at maximum throughput (`--connections`), single-row latency at a
  * steady `--rate` req/s, and the same steady load while the `production` alias moves between v1 and v2
- * through the registry (a deploy's transaction) three times. Ends with one JSON line.
+ * through the registry (a deploy's transaction) three times. Ends with one JSON line, which also says how
+ * many of the steady phase's answers are in prediction_log once the API stopped (`logged`, by request id)
+ * and how many rows the prediction log dropped during the run (`log_drops`, from /metrics).
  */
 import { randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
@@ -56,10 +58,11 @@ interface LoadResult {
   p90_ms: number | null;
   p99_ms: number | null;
   max_ms: number | null;
+  request_ids?: string[];
 }
 
 /** Runs bench/_load.ts in its own process and returns its figures. */
-function load(job: { url: string; body: string; token?: string; connections: number; seconds: number; rate?: number }): Promise<LoadResult> {
+function load(job: { url: string; body: string; token?: string; connections: number; seconds: number; rate?: number; ids?: boolean }): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, '_load.ts'), JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -206,7 +209,7 @@ export default async function servingBench(raw: Record<string, string>) {
   const bare100 = await phase('bare, 100 rows', { url: bareUrl, body: batch, connections: c, seconds: s });
   const api100 = await phase('api, 100 rows', { url: apiUrl, body: batch, token: TOKEN.token, connections: c, seconds: s });
   const bareSteady = await phase(`bare, 1 row at ${options.rate} req/s`, { url: bareUrl, body: single, connections: c, seconds: s, rate: options.rate });
-  const apiSteady = await phase(`api, 1 row at ${options.rate} req/s`, { url: apiUrl, body: single, token: TOKEN.token, connections: c, seconds: s, rate: options.rate });
+  const apiSteady = await phase(`api, 1 row at ${options.rate} req/s`, { url: apiUrl, body: single, token: TOKEN.token, connections: c, seconds: s, rate: options.rate, ids: true });
 
   // The same steady load while production moves v2 → v1 → v2 → v1, as a deploy's transaction does.
   const swapping = phase(`api, 1 row at ${options.rate} req/s during 3 deploys`, { url: apiUrl, body: single, token: TOKEN.token, connections: c, seconds: s, rate: options.rate });
@@ -226,8 +229,15 @@ export default async function servingBench(raw: Record<string, string>) {
   const swap = await swapping;
   console.error(`alias moves visible after: ${moves.map((m) => `v${m.to} ${m.visibleMs} ms`).join(', ')}`);
 
+  // Rows the product says it dropped (every reason), then, after the API stopped (its log written out),
+  // how many of the steady phase's requests are in prediction_log.
+  const metricsText = await (await fetch(`${api.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN.token}` } })).text();
+  const logDrops = metricsText.split('\n').filter((l) => l.startsWith('lifecycle_prediction_log_dropped_rows_total')).reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
   bare.stop();
   await api.stop();
+  const steadyIds = apiSteady.request_ids ?? [];
+  const logged = (await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM prediction_log WHERE request_id = ANY($1::uuid[]) AND role = 'serve'", [steadyIds])).rows[0].n;
+  console.error(`steady phase: ${steadyIds.length} answers, ${logged} of them in prediction_log; ${logDrops} rows dropped by the log during the run`);
   await pool.end();
   await connection.close();
   await worker.stop();
@@ -247,6 +257,8 @@ export default async function servingBench(raw: Record<string, string>) {
     p99_ms_steady_500: round(apiSteady.p99_ms),
     errors: apiSingle.errors + api100.errors + apiSteady.errors,
     errors_during_swap: swap.errors,
+    logged,
+    log_drops: logDrops,
     // Beyond the required line: the rest of what was measured.
     rate: options.rate,
     api: options.api,
