@@ -56,7 +56,8 @@ interface Row {
   prediction: number | null;
   error: string | null;
   latency_ms: number;
-  created_at: Date;
+  /** ISO 8601, made once per request. */
+  created_at: string;
 }
 
 /**
@@ -112,12 +113,13 @@ export class PredictionLog {
       return false;
     }
     const role = p.role ?? 'serve';
+    const at = p.at.toISOString();
     if (p.predictions) {
       for (let i = 0; i < n; i++) {
-        this.buffer.push({ request_id: p.requestId, row_index: i, role, model_name: p.model, version: p.version, inputs: p.rows[i], prediction: p.predictions[i], error: null, latency_ms: p.latencyMs, created_at: p.at });
+        this.buffer.push({ request_id: p.requestId, row_index: i, role, model_name: p.model, version: p.version, inputs: p.rows[i], prediction: p.predictions[i], error: null, latency_ms: p.latencyMs, created_at: at });
       }
     } else {
-      this.buffer.push({ request_id: p.requestId, row_index: 0, role, model_name: p.model, version: p.version, inputs: p.rows, prediction: null, error: p.error.slice(0, MAX_ERROR_CHARS), latency_ms: p.latencyMs, created_at: p.at });
+      this.buffer.push({ request_id: p.requestId, row_index: 0, role, model_name: p.model, version: p.version, inputs: p.rows, prediction: null, error: p.error.slice(0, MAX_ERROR_CHARS), latency_ms: p.latencyMs, created_at: at });
     }
     this.totals.recorded += n;
     if (this.buffer.length >= this.options.batchRows) this.flushSoon();
