@@ -18,8 +18,9 @@ export function installJsonBodyParser(app: FastifyInstance): void {
   });
   // A POST without a body means "no options": validate it as `{}`, so a route whose fields are all
   // optional works with a bare POST and a route with required fields names them.
-  app.addHook('preValidation', async (request) => {
+  app.addHook('preValidation', (request, _reply, done) => {
     if (request.body == null && request.routeOptions.schema?.body) request.body = {};
+    done();
   });
 }
 

@@ -354,15 +354,16 @@ function installMethodNotAllowed(app: FastifyInstance): void {
     for (const m of [route.method].flat()) entry.methods.add(m);
   });
   // In onRequest, before fastify looks at the body (a QUERY without content-type would otherwise get a 400).
-  app.addHook('onRequest', async (request, reply) => {
-    if (!request.is404) return;
+  // A plain callback, not an async function: it runs on every request. Answering here ends the request (no done()).
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!request.is404) return done();
     const path = request.url.split('?')[0];
     const known = routes.find((r) => r.pattern.test(path));
     if (known) {
       const allow = [...known.methods].sort();
-      return reply.code(405).header('allow', allow.join(', ')).send({ error: `${request.method} is not allowed on ${path}; use ${allow.join(' or ')}` });
+      return void reply.code(405).header('allow', allow.join(', ')).send({ error: `${request.method} is not allowed on ${path}; use ${allow.join(' or ')}` });
     }
-    return reply.code(404).send({ error: `no route ${request.method} ${path}` });
+    reply.code(404).send({ error: `no route ${request.method} ${path}` });
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}` }));
 }
