@@ -277,6 +277,7 @@ export default async function servingBench(raw: Record<string, string>) {
     // Beyond the required line: the rest of what was measured. The log's drops and writes per phase:
     // at full speed the API serves more rows than PostgreSQL takes on this machine, and the log drops
     // the newest rows (its policy), which the full-speed ratios do not pay for.
+    steady_answers: apiSteady.ok,
     log_drops_single: apiSingle.log?.dropped,
     log_drops_100: api100.log?.dropped,
     log_drops_steady: apiSteady.log?.dropped,
