@@ -32,6 +32,7 @@ import { startWorker } from '../src/app';
 import { mulberry32 } from '../src/domain/split';
 import { createLogger } from '../src/logger';
 import { createPool, migrate } from '../src/registry/db';
+import { MonitoringRegistry } from '../src/registry/monitoring';
 import { Registry } from '../src/registry/registry';
 import { DataPolicy } from '../src/schemas/lifecycle';
 import { startServices } from '../src/services';
@@ -140,6 +141,7 @@ export default async function data(options: Record<string, string>) {
     const deps = {
       store,
       registry: new Registry(pool),
+      monitoring: new MonitoringRegistry(pool),
       ingest: config.ingest,
       approvalSecret,
       reportLinks: { secret: approvalSecret, baseUrl: 'http://127.0.0.1', ttlMs: 60_000 },

@@ -111,6 +111,49 @@ const scenarios: Record<string, () => Promise<WorkflowHandle>> = {
   },
 };
 
+/** A first version in production for `modelName`, so a release has a champion to compare with. */
+async function champion(modelName: string): Promise<void> {
+  const h = await start(`${modelName}-champion`, { modelName, trainer: { name: 'ridge', params: { alpha: 1e6 } }, evaluation: { mustBeatBaseline: false } });
+  await awaitingApproval(h);
+  await decide(h, 'alice', 'approve');
+  await h.result();
+}
+
+Object.assign(scenarios, {
+  // Two runs approved against the same champion: the second finds production moved, is evaluated again and approved again.
+  async superseded() {
+    await champion('history-superseded');
+    const [a, b] = [await start('superseded-a', { modelName: 'history-superseded' }), await start('superseded', { modelName: 'history-superseded' })];
+    await Promise.all([awaitingApproval(a), awaitingApproval(b)]);
+    await decide(a, 'alice', 'approve');
+    await a.result();
+    await decide(b, 'alice', 'approve');
+    for (;;) {
+      const s = await b.query(statusQuery);
+      if (s.release.round === 2 && s.stage === 'awaiting-approval') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await decide(b, 'bob', 'approve');
+    return b;
+  },
+  // A canary nobody sends traffic to: rolled back for too little traffic.
+  async 'canary-rolled-back'() {
+    await champion('history-canary');
+    const h = await start('canary-rolled-back', { modelName: 'history-canary', release: { strategy: 'canary', duration: '3s', checkEvery: '1s' } });
+    await awaitingApproval(h);
+    await decide(h, 'alice', 'approve');
+    return h;
+  },
+  // A shadow period (no traffic: too little to report agreement), then approved and deployed.
+  async shadow() {
+    await champion('history-shadow');
+    const h = await start('shadow', { modelName: 'history-shadow', release: { strategy: 'shadow', duration: '2s' } });
+    await awaitingApproval(h);
+    await decide(h, 'alice', 'approve');
+    return h;
+  },
+} satisfies Record<string, () => Promise<WorkflowHandle>>);
+
 try {
   await fs.mkdir(OUT, { recursive: true });
   const only = process.argv.slice(2);

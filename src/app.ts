@@ -14,6 +14,7 @@ import type { Config } from './config';
 import type { Logger } from './logger';
 import { createPool } from './registry/db';
 import type { SupervisorStatus } from './infra/supervisor';
+import { MonitoringRegistry } from './registry/monitoring';
 import { Registry } from './registry/registry';
 import { AliasCache } from './serving/aliasCache';
 import { Predictor } from './serving/predictor';
@@ -84,10 +85,12 @@ export async function startWorker(
   const deps = {
     store: createArtifactStore(ctx.config, ctx.log),
     registry: new Registry(pool),
+    monitoring: new MonitoringRegistry(pool),
     ingest: ctx.config.ingest,
     approvalSecret: ctx.secrets.approvalSecret,
     engine: { memoryLimit: ctx.config.DATA_MEMORY_LIMIT, spillDir: path.join(scratch, 'duckdb') },
     scratchDir: scratch,
+    notifications: ctx.config.notifications,
     reportLinks: { secret: ctx.secrets.approvalSecret, baseUrl: ctx.config.PUBLIC_API_URL ?? `http://${ctx.config.API_HOST}:${ctx.config.API_PORT}`, ttlMs: msToNumber(ctx.config.REPORT_LINK_TTL) },
   };
   const create = async () => {
@@ -255,6 +258,8 @@ export async function startApi(
     readiness,
     sources: ctx.config.ingest,
     serving: { predictionLog, feedback: new FeedbackStore(pool) },
+    monitoring: new MonitoringRegistry(pool),
+    schedulesFile: ctx.config.SCHEDULES_FILE,
   });
   const url = await app.listen({ host: ctx.config.API_HOST, port: ctx.config.API_PORT });
   return {

@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { BUCKET_NAME, parseS3Location, type S3Settings } from './data/s3';
 import type { SourcePolicy } from './data/source';
+import { parseWebhooks, type NotificationSettings } from './notifications/endpoints';
 import { Duration, formatZodError } from './schemas/lifecycle';
 
 /**
@@ -85,6 +87,20 @@ export const ConfigSchema = z.object({
    * at a time (src/serving/retention.ts); `off` keeps them forever.
    */
   PREDICTION_LOG_RETENTION: z.string().refine((v) => v === 'off' || Duration.safeParse(v).success, 'must be a duration like "30d" (1ms to 366d), or "off"').default('30d'),
+  /**
+   * Webhooks that receive notifications (src/notifications): a JSON array of {"name"?, "url", "secret",
+   * "events"?, "timeout"?}. NOTIFY_WEBHOOKS_FILE names a file holding the same JSON instead, so that the
+   * secrets can come from a mounted secret rather than the environment (which `docker inspect` and
+   * /proc/<pid>/environ show). Neither set: events are logged only.
+   */
+  NOTIFY_WEBHOOKS: z.string().optional(),
+  NOTIFY_WEBHOOKS_FILE: z.string().optional(),
+  /** Let webhooks reach link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, …): refused by default against SSRF. */
+  NOTIFY_ALLOW_LINK_LOCAL: flag.default(false),
+  /** The schedules file (YAML or JSON) that `lifecycle schedules apply` and `POST /schedules/apply` apply: see src/schedules/file.ts. */
+  SCHEDULES_FILE: z.string().default('lifecycle.schedules.yaml'),
+  /** Apply SCHEDULES_FILE when a worker starts (it must exist and be valid, or the start fails). */
+  SCHEDULES_APPLY_ON_START: flag.default(false),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
 });
@@ -96,6 +112,7 @@ export type Config = z.infer<typeof ConfigSchema> & {
   artifactStore: ArtifactStoreConfig;
   s3: S3Settings;
   ingest: SourcePolicy;
+  notifications: NotificationSettings;
 };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -116,6 +133,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     c.S3_ANONYMOUS && c.S3_ACCESS_KEY_ID && 'S3_ANONYMOUS: unsigned requests use no credentials; unset S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or S3_ANONYMOUS',
     c.S3_ANONYMOUS && c.ARTIFACT_STORE && 'S3_ANONYMOUS: the artifact store (ARTIFACT_STORE) needs credentials that may write',
   ].filter(Boolean);
+  let webhooks: NotificationSettings['webhooks'] = [];
+  try {
+    webhooks = loadWebhooks(c);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
   if (problems.length) throw new Error(`Invalid configuration: ${problems.join('; ')}`);
   const s3: S3Settings = {
     endpoint: c.S3_ENDPOINT ?? null,
@@ -133,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     artifactDir,
     artifactStore,
     s3,
+    notifications: { webhooks, allowLinkLocal: c.NOTIFY_ALLOW_LINK_LOCAL },
     // DATA_DIR holds secrets, the database and artifacts: never ingestible, whatever the roots say; nor is an S3 artifact store.
     ingest: {
       roots: ingestRoots,
@@ -142,4 +166,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       protectedS3: artifactStore.kind === 's3' ? [{ bucket: artifactStore.bucket, prefix: artifactStore.prefix }] : [],
     },
   };
+}
+
+/** The webhook endpoints of NOTIFY_WEBHOOKS or NOTIFY_WEBHOOKS_FILE (read once, at start-up). */
+function loadWebhooks(c: z.infer<typeof ConfigSchema>): NotificationSettings['webhooks'] {
+  if (c.NOTIFY_WEBHOOKS && c.NOTIFY_WEBHOOKS_FILE) throw new Error('NOTIFY_WEBHOOKS and NOTIFY_WEBHOOKS_FILE: set one, not both');
+  if (c.NOTIFY_WEBHOOKS) return parseWebhooks(c.NOTIFY_WEBHOOKS, 'NOTIFY_WEBHOOKS');
+  if (!c.NOTIFY_WEBHOOKS_FILE) return [];
+  let text: string;
+  try {
+    text = readFileSync(c.NOTIFY_WEBHOOKS_FILE, 'utf8');
+  } catch (err) {
+    throw new Error(`NOTIFY_WEBHOOKS_FILE: cannot read ${c.NOTIFY_WEBHOOKS_FILE}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return parseWebhooks(text, 'NOTIFY_WEBHOOKS_FILE');
 }

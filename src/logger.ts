@@ -9,6 +9,10 @@ const REDACT = [
   'APPROVAL_SECRET', '*.APPROVAL_SECRET',
   // S3: the variable, and the S3Settings field wherever a config or policy object carries it.
   'S3_SECRET_ACCESS_KEY', '*.S3_SECRET_ACCESS_KEY', 'secretAccessKey', '*.secretAccessKey', '*.*.secretAccessKey', '*.*.*.secretAccessKey',
+  // Notification webhooks: the variable (JSON with secrets and URLs, which may be credentials themselves),
+  // and each endpoint wherever a config or settings object carries the list.
+  'NOTIFY_WEBHOOKS', '*.NOTIFY_WEBHOOKS', 'webhooks[*].secret', '*.webhooks[*].secret', '*.*.webhooks[*].secret',
+  'webhooks[*].url', '*.webhooks[*].url', '*.*.webhooks[*].url',
 ];
 
 export type Logger = pino.Logger;

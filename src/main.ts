@@ -4,6 +4,7 @@ import { loadSecrets, startApi, startWorker } from './app';
 import { loadConfig } from './config';
 import { ROOT_STATE_DIR } from './infra/embeddedPostgres';
 import { createLogger } from './logger';
+import { applySchedulesOnStart } from './schedules/applyFile';
 import { startServices } from './services';
 
 /**
@@ -57,6 +58,12 @@ if (process.env.npm_lifecycle_event === 'start') {
     if (process.ppid !== parent) void shutdown('parent process exited');
   }, 1000).unref();
 }
+
+// SCHEDULES_APPLY_ON_START: a schedules file that cannot be applied stops the start, as a bad setting does.
+await applySchedulesOnStart(config, services.temporalAddress, log).catch(async (err: Error) => {
+  process.stderr.write(`\n  Lifecycle stops: the schedules file was not applied: ${err.message}\n\n`);
+  await shutdown('schedules file not applied', 1);
+});
 
 const temporalCli = `${shellQuote(services.temporalCliPath ?? 'temporal')} --address ${services.temporalAddress} --namespace ${config.TEMPORAL_NAMESPACE}`;
 const pg = services.postgres;

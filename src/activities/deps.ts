@@ -1,7 +1,9 @@
 import type { ArtifactStore } from '../artifacts/store';
 import type { ComputePool } from '../compute/pool';
 import type { EngineOptions } from '../data/duckdb';
+import type { NotificationSettings } from '../notifications/endpoints';
 import type { SourcePolicy } from '../data/source';
+import type { MonitoringRegistry } from '../registry/monitoring';
 import type { Registry } from '../registry/registry';
 import type { ReportLinkOptions } from '../reports/links';
 
@@ -9,6 +11,8 @@ import type { ReportLinkOptions } from '../reports/links';
 export interface ActivityDeps {
   store: ArtifactStore;
   registry: Registry;
+  /** Drift history and retraining requests (src/registry/monitoring.ts). */
+  monitoring: MonitoringRegistry;
   /** Where datasets may be read from (INGEST_ROOTS, S3 and INGEST_S3_BUCKETS), and what never may be. */
   ingest: SourcePolicy;
   approvalSecret: string;
@@ -20,4 +24,6 @@ export interface ActivityDeps {
   reportLinks: ReportLinkOptions;
   /** Local room for downloads and files being written before they are stored (DATA_DIR/scratch). */
   scratchDir: string;
+  /** Webhook endpoints for notifications (NOTIFY_WEBHOOKS); unset: none, events are logged only. */
+  notifications?: NotificationSettings;
 }

@@ -28,6 +28,11 @@ export interface Evaluation {
   candidate: ModelScore & { version: number; bytes: number };
   baseline: ModelScore;
   champion: (ModelScore & { version: number }) | { version: number; skipped: string } | null;
+  /**
+   * The production version when the candidate was evaluated (null: none), scored or skipped: a deploy moves
+   * production only if it still points there. Absent in evaluations recorded before compare-and-set deploys.
+   */
+  championVersionId?: number | null;
   gate: GateDecision;
 }
 
@@ -83,6 +88,7 @@ export function evaluationActivities(deps: ActivityDeps) {
         candidate: { ...candidate, version: input.candidate.version, bytes: input.candidate.artifact.bytes },
         baseline,
         champion: championScore,
+        championVersionId: champion?.id ?? null,
         gate,
       };
       await deps.registry.recordEvaluation(input.candidate.versionId, evaluation, gate.blessed ? 'candidate' : 'not-blessed');

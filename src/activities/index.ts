@@ -3,6 +3,10 @@ import { dataActivities } from './data';
 import type { ActivityDeps } from './deps';
 import { deploymentActivities } from './deployment';
 import { evaluationActivities } from './evaluation';
+import { notificationActivities } from './notifications';
+import { rollbackActivities } from './rollback';
+import { monitoringActivities } from './monitoring';
+import { retrainingActivities } from './retraining';
 import { trainingActivities } from './training';
 
 export type { ActivityDeps } from './deps';
@@ -15,6 +19,10 @@ export function createActivities(deps: ActivityDeps) {
     ...evaluationActivities(deps),
     ...approvalActivities(deps),
     ...deploymentActivities(deps),
+    ...rollbackActivities(deps),
+    ...notificationActivities(deps),
+    ...monitoringActivities(deps),
+    ...retrainingActivities(deps),
   };
 }
 

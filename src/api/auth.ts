@@ -11,6 +11,11 @@ export const PERMISSIONS = {
    * retraining: a write with consequences, so a writing role, not every caller that may predict.
    */
   feedback: ['engineer', 'admin'],
+  /**
+   * Rollbacks and team aliases: an on-call engineer must be able to roll back at night, and a rollback
+   * only returns production to a version that was approved for it before.
+   */
+  release: ['engineer', 'approver', 'admin'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Permission = keyof typeof PERMISSIONS;
 

@@ -22,8 +22,12 @@ import { installHealthRoutes, READINESS_CHECK_TIMEOUT_MS, type DependencyCheck }
 import { installJsonBodyParser } from './jsonBody';
 import { predictSerializerCompiler, predictValidatorCompiler } from './predictFast';
 import { lazyRequestLogger } from './requestLogger';
+import { installReleaseRoutes } from './releaseRoutes';
 import { installReportRoutes } from './reports';
+import { installScheduleRoutes } from './scheduleRoutes';
 import { installServingRoutes, type ServingRoutesDeps } from './servingRoutes';
+import { installDriftRoutes } from './driftRoutes';
+import type { MonitoringRegistry } from '../registry/monitoring';
 import {
   ApprovalTokenAnswer, ApprovalTokenBody, DecisionBody, DecisionRefused, DecisionVerdict, Decisions, ErrorBody, ModelParams,
   Models, PredictBody, Predicted, PredictQuery, RequesterProofAnswer, RunStatusQuery, ROUTER_MAX_PARAM_LENGTH, RequesterProofBody, RunParams, RunStatus, Started, StartBody, Versions,
@@ -57,6 +61,10 @@ export interface ApiDeps {
   sources?: SourcePolicy;
   /** Prediction log and feedback store (src/api/servingRoutes.ts); without them predictions are only counted and there is no feedback route. */
   serving?: ServingRoutesDeps;
+  /** Drift history and the monitor's start (src/api/driftRoutes.ts); without it there are no drift routes. */
+  monitoring?: MonitoringRegistry;
+  /** The schedules file `POST /schedules/apply` applies (SCHEDULES_FILE). */
+  schedulesFile?: string;
 }
 
 /** Temporal is ready when its frontend answers `GetSystemInfo` within the readiness deadline. */
@@ -145,10 +153,13 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await installAuthentication(app, { authenticator: deps.authenticator, failuresPerMinute: deps.authFailuresPerMinute ?? 60 });
   installMethodNotAllowed(app);
   installServingRoutes(app, deps.serving ?? {}, responses);
+  installReleaseRoutes(app, deps, responses);
 
   installHealthRoutes(app, deps.readiness ?? { temporal: temporalCheck(deps.temporal) });
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
   installReportRoutes(app, { store: deps.store, approvalSecret: deps.approvalSecret });
+  if (deps.monitoring) installDriftRoutes(app, { ...deps, monitoring: deps.monitoring }, responses);
+  installScheduleRoutes(app, { temporal: deps.temporal, taskQueue: deps.taskQueue, file: deps.schedulesFile }, responses);
 
   app.post(
     '/lifecycles',
@@ -322,7 +333,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
         response: responses({ 200: Predicted }, [...AUTH, ...PARAM, ...BODY, 422, 503]),
       },
     },
-    async (request) => deps.predictor.predict(request.params.name, request.body.rows, request.query),
+    async (request) => deps.predictor.predict(request.params.name, request.body.rows, request.query, request.id),
   );
 
   return app;

@@ -184,6 +184,15 @@ export function ksTwoSample(reference: number[], current: number[]): KsResult {
     while (j < n2 && b[j] === x) j++;
     d = Math.max(d, Math.abs(i / n1 - j / n2));
   }
+  return ksFromStatistic(d, n1, n2);
+}
+
+/**
+ * The KS test for a statistic d between samples of n1 and n2 values, by ksTwoSample's choice of method:
+ * for when the statistic comes from counts (ksFromEcdf) rather than from the values themselves.
+ */
+export function ksFromStatistic(d: number, n1: number, n2: number): KsResult {
+  if (!(Number.isInteger(n1) && n1 > 0 && Number.isInteger(n2) && n2 > 0)) throw new RangeError(`sample sizes must be positive integers, got ${n1} and ${n2}`);
   if (Math.max(n1, n2) <= KS_EXACT_MAX_N) {
     const g = gcd(n1, n2);
     const lcm = (n1 / g) * n2;
@@ -501,4 +510,75 @@ export function normedWassersteinDistance(reference: number[], current: number[]
   const mean = a.reduce((s, v) => s + v, 0) / a.length;
   const std = Math.sqrt(a.reduce((s, v) => s + (v - mean) ** 2, 0) / a.length);
   return distance / Math.max(std, 0.001);
+}
+
+/**
+ * The KS statistic from the two empirical CDFs at the reference's distinct values, which is all it needs
+ * when the current sample is too large to hold: for each distinct reference value r (increasing),
+ * `referenceAtOrBelow` reference values are ≤ r, and `currentBelow` / `currentAtOrBelow` current values are
+ * < r / ≤ r. Between two reference values the reference CDF is flat and the current one only grows, so the
+ * largest gap is at one end of each such interval.
+ */
+export function ksFromEcdf(steps: { referenceAtOrBelow: number; currentBelow: number; currentAtOrBelow: number }[], n1: number, n2: number): KsResult {
+  if (steps.length === 0) throw new RangeError('reference: no values');
+  let d = 0;
+  let previous = 0;
+  for (const s of steps) {
+    d = Math.max(d, Math.abs(previous / n1 - s.currentBelow / n2), Math.abs(s.referenceAtOrBelow / n1 - s.currentAtOrBelow / n2));
+    previous = s.referenceAtOrBelow;
+  }
+  return ksFromStatistic(d, n1, n2);
+}
+
+export interface ZTestResult {
+  statistic: number;
+  pValue: number;
+}
+
+/**
+ * Evidently's "z" stat test for a feature with at most two values: the two-proportion z-test of the share
+ * of values other than the first key (in sorted order) in each sample, two-sided, p = P(|Z| ≥ |z|).
+ * `counts` are the occurrences of each value (one or two) in each sample. One and the same value on both
+ * sides gives p = 1.
+ */
+export function proportionsZTest(counts: { reference: number; current: number }[]): ZTestResult {
+  if (counts.length === 0 || counts.length > 2) throw new RangeError(`the z-test compares one or two values, got ${counts.length}`);
+  const [n1, n2] = [totalOf(counts.map((c) => c.reference), 'reference'), totalOf(counts.map((c) => c.current), 'current')];
+  if (counts.length === 1) return { statistic: 0, pValue: 1 };
+  const [p1, p2] = [counts[1].reference / n1, counts[1].current / n2];
+  const pooled = (p1 * n1 + p2 * n2) / (n1 + n2);
+  const z = (p1 - p2) / Math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2));
+  // P(|Z| ≥ z) = Q(1/2, z²/2): the same as SciPy's 2·(1 − Φ(|z|)) without its cancellation.
+  return { statistic: z, pValue: regularizedGammaQ(0.5, (z * z) / 2) };
+}
+
+export interface BinnedWasserstein {
+  /** The normed Wasserstein distance estimated from the counts. */
+  distance: number;
+  /** A bound on |distance − exact normed distance|: the estimate assumes values spread evenly within each bin. */
+  errorBound: number;
+}
+
+/**
+ * Evidently's normed Wasserstein distance (normedWassersteinDistance) from counts on `bins` equal-width
+ * bins over [min, max], a range holding both samples, for samples too large to sort: the distance is
+ * ∫|F_ref − F_cur|, and inside a bin each CDF is taken to grow linearly. Within a bin the true CDFs differ
+ * from the linear ones by at most that bin's share on either side, so the error is at most
+ * width × Σ max(ref share, cur share) ≤ 2 × width, before dividing by `referenceStd` (or 0.001 when smaller).
+ */
+export function binnedNormedWasserstein(min: number, max: number, reference: number[], current: number[], referenceStd: number): BinnedWasserstein {
+  sameLength(reference, current);
+  if (!(max >= min)) throw new RangeError(`the bins' range must be increasing, got [${min}, ${max}]`);
+  const [r, c] = [shares(reference, 'reference'), shares(current, 'current')];
+  const width = (max - min) / r.length;
+  let [distance, error, gap] = [0, 0, 0];
+  for (let i = 0; i < r.length; i++) {
+    const next = gap + r[i] - c[i];
+    // ∫ over the bin of |linear from gap to next|: a trapezoid, or two triangles when the sign changes.
+    distance += Math.sign(gap) * Math.sign(next) >= 0 ? (width * (Math.abs(gap) + Math.abs(next))) / 2 : (width * (gap * gap + next * next)) / (2 * (Math.abs(gap) + Math.abs(next)));
+    error += width * Math.max(r[i], c[i]);
+    gap = next;
+  }
+  const norm = Math.max(referenceStd, 0.001);
+  return { distance: distance / norm, errorBound: error / norm };
 }

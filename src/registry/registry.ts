@@ -23,7 +23,13 @@ export interface ModelVersion {
   createdAt: string;
 }
 
-export type ModelVersionStatus = 'candidate' | 'not-blessed' | 'approved' | 'rejected' | 'expired' | 'deployed';
+/**
+ * `deployed`: in production now; `superseded`: was in production (or approved for it) and another version
+ * took its place; `rolled-back`: taken out of production or canary by a rollback; `canary` / `shadow`:
+ * serving a share, or a copy, of the traffic during its run's release.
+ */
+export type ModelVersionStatus =
+  | 'candidate' | 'not-blessed' | 'approved' | 'rejected' | 'expired' | 'deployed' | 'superseded' | 'rolled-back' | 'canary' | 'shadow';
 
 export interface ModelSignature {
   inputs: { name: string; kind: 'numeric' | 'categorical' }[];
@@ -52,7 +58,39 @@ export interface AliasMove {
   reason: string;
   /** Natural key of this move (e.g. the workflow run): a retried move finds it and changes nothing. */
   moveKey: string;
+  /**
+   * Compare-and-set: move only if the alias still points at this version (null: at none). A deploy names
+   * the champion its candidate was evaluated against, so it never replaces one it was not compared with.
+   * Left out: move whatever the alias points at.
+   */
+  expectedVersionId?: number | null;
+  /** A canary's share of its model's unpinned traffic. */
+  trafficShare?: number | null;
+  /** Statuses written in the same transaction: of the version moved to, and of the one moved away from. */
+  statuses?: { to?: ModelVersionStatus; from?: ModelVersionStatus };
+  /** Aliases of the model removed in the same transaction (a promoted canary's). */
+  remove?: string[];
 }
+
+/** What a move did. On a conflict nothing moved: `currentVersionId` is what the alias points at instead. */
+export type MoveResult =
+  | { moved: true; fromVersionId: number | null; toVersionId: number; replayed: boolean }
+  | { moved: false; currentVersionId: number | null };
+
+export interface AliasRemoval {
+  modelName: string;
+  alias: string;
+  movedBy: string;
+  reason: string;
+  moveKey: string;
+  /** Remove only if the alias points at this version (a release ends only its own canary). */
+  expectedVersionId?: number;
+  /** Status written to the version the alias pointed at, in the same transaction. */
+  status?: ModelVersionStatus;
+}
+
+/** A version an alias points at, with the alias's traffic share (canary only). */
+export type AliasedVersion = ModelVersion & { trafficShare: number | null };
 
 export interface ApprovalEvent {
   eventKey: string;
@@ -109,7 +147,8 @@ export interface RegisteredDataset extends ArtifactRef {
 const LEASE_HOURS = 48;
 
 export class Registry {
-  constructor(private readonly pool: pg.Pool) {}
+  /** The pool is shared with the readers of the prediction log that releases and monitoring use. */
+  constructor(readonly pool: pg.Pool) {}
 
   async ensureModel(name: string): Promise<void> {
     await this.pool.query('INSERT INTO models (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [name]);
@@ -279,15 +318,15 @@ export class Registry {
    * Every alias of the given models with the version it points to: one query for the serving cache's
    * first use of a model and for its resyncs. Models without aliases are absent from the answer.
    */
-  async aliasesOf(modelNames: string[]): Promise<Map<string, Map<string, ModelVersion>>> {
+  async aliasesOf(modelNames: string[]): Promise<Map<string, Map<string, AliasedVersion>>> {
     const { rows } = await this.pool.query(
-      `SELECT a.alias, ${VERSION_COLUMNS.split(',').map((c) => 'v.' + c.trim()).join(', ')}
+      `SELECT a.alias, a.traffic_share, ${VERSION_COLUMNS.split(',').map((c) => 'v.' + c.trim()).join(', ')}
        FROM aliases a JOIN model_versions v ON v.id = a.version_id WHERE a.model_name = ANY($1::text[])`,
       [modelNames],
     );
-    const byModel = new Map<string, Map<string, ModelVersion>>();
+    const byModel = new Map<string, Map<string, AliasedVersion>>();
     for (const row of rows) {
-      const version = toModelVersion(row);
+      const version = { ...toModelVersion(row), trafficShare: row.traffic_share };
       let aliases = byModel.get(version.modelName);
       if (!aliases) byModel.set(version.modelName, (aliases = new Map()));
       aliases.set(row.alias, version);
@@ -301,40 +340,80 @@ export class Registry {
     return rows[0] ? toModelVersion(rows[0]) : null;
   }
 
-  /** Moves an alias and writes its history in one transaction; a repeated moveKey changes nothing. */
-  async moveAlias(move: AliasMove): Promise<{ fromVersionId: number | null; toVersionId: number; replayed: boolean }> {
+  /**
+   * Moves an alias and writes its history (and the statuses it changes) in one transaction, under a lock
+   * on the model's row, so concurrent moves are ordered and each history row's time follows the one
+   * before it. A repeated moveKey changes nothing; with `expectedVersionId`, an alias that moved meanwhile
+   * is left alone and the answer says where it points.
+   */
+  async moveAlias(move: AliasMove): Promise<MoveResult> {
     return this.transaction(async (client) => {
       await client.query('SELECT 1 FROM models WHERE name = $1 FOR UPDATE', [move.modelName]);
       const done = await client.query('SELECT from_version_id, to_version_id FROM alias_history WHERE move_key = $1', [move.moveKey]);
       if (done.rows[0]) {
         const r = done.rows[0];
-        return { fromVersionId: r.from_version_id && Number(r.from_version_id), toVersionId: Number(r.to_version_id), replayed: true };
+        return { moved: true, fromVersionId: r.from_version_id && Number(r.from_version_id), toVersionId: Number(r.to_version_id), replayed: true };
       }
-      const current = await client.query('SELECT version_id FROM aliases WHERE model_name = $1 AND alias = $2', [move.modelName, move.alias]);
-      const fromVersionId = current.rows[0] ? Number(current.rows[0].version_id) : null;
+      const fromVersionId = await currentVersionId(client, move.modelName, move.alias);
+      if (move.expectedVersionId !== undefined && fromVersionId !== move.expectedVersionId) return { moved: false, currentVersionId: fromVersionId };
       await client.query(
-        `INSERT INTO aliases (model_name, alias, version_id) VALUES ($1, $2, $3)
-         ON CONFLICT (model_name, alias) DO UPDATE SET version_id = EXCLUDED.version_id, updated_at = now()`,
-        [move.modelName, move.alias, move.versionId],
+        `INSERT INTO aliases (model_name, alias, version_id, traffic_share) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (model_name, alias) DO UPDATE SET version_id = EXCLUDED.version_id, traffic_share = EXCLUDED.traffic_share, updated_at = now()`,
+        [move.modelName, move.alias, move.versionId, move.trafficShare ?? null],
       );
-      await client.query(
-        `INSERT INTO alias_history (model_name, alias, from_version_id, to_version_id, moved_by, reason, move_key)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [move.modelName, move.alias, fromVersionId, move.versionId, move.movedBy, move.reason, move.moveKey],
-      );
-      return { fromVersionId, toVersionId: move.versionId, replayed: false };
+      await recordMove(client, { ...move, fromVersionId, toVersionId: move.versionId });
+      if (move.statuses?.to) await setStatusIn(client, move.versionId, move.statuses.to);
+      if (move.statuses?.from && fromVersionId !== null && fromVersionId !== move.versionId) await setStatusIn(client, fromVersionId, move.statuses.from);
+      for (const alias of move.remove ?? []) {
+        const removed = await currentVersionId(client, move.modelName, alias);
+        if (removed === null) continue;
+        await client.query('DELETE FROM aliases WHERE model_name = $1 AND alias = $2', [move.modelName, alias]);
+        await recordMove(client, { ...move, alias, moveKey: `${move.moveKey}/remove/${alias}`, fromVersionId: removed, toVersionId: null, trafficShare: null });
+      }
+      return { moved: true, fromVersionId, toVersionId: move.versionId, replayed: false };
     });
+  }
+
+  /** Removes an alias (a canary or shadow that ended), with a history row; idempotent by moveKey. */
+  async removeAlias(removal: AliasRemoval): Promise<{ removedVersionId: number | null; replayed: boolean }> {
+    return this.transaction(async (client) => {
+      await client.query('SELECT 1 FROM models WHERE name = $1 FOR UPDATE', [removal.modelName]);
+      const done = await client.query('SELECT from_version_id FROM alias_history WHERE move_key = $1', [removal.moveKey]);
+      if (done.rows[0]) return { removedVersionId: done.rows[0].from_version_id && Number(done.rows[0].from_version_id), replayed: true };
+      const current = await currentVersionId(client, removal.modelName, removal.alias);
+      if (current === null || (removal.expectedVersionId !== undefined && current !== removal.expectedVersionId)) return { removedVersionId: null, replayed: false };
+      await client.query('DELETE FROM aliases WHERE model_name = $1 AND alias = $2', [removal.modelName, removal.alias]);
+      await recordMove(client, { ...removal, fromVersionId: current, toVersionId: null });
+      if (removal.status) await setStatusIn(client, current, removal.status);
+      return { removedVersionId: current, replayed: false };
+    });
+  }
+
+  /** Whether the version was ever moved into the alias (a rollback may only return to one that was). */
+  async wasInAlias(modelName: string, alias: string, versionId: number): Promise<boolean> {
+    const { rows } = await this.pool.query('SELECT 1 FROM alias_history WHERE model_name = $1 AND alias = $2 AND to_version_id = $3 LIMIT 1', [modelName, alias, versionId]);
+    return rows.length > 0;
+  }
+
+  /** The version the alias pointed at before its latest move, if that move was into its current version. */
+  async previousInAlias(modelName: string, alias: string): Promise<number | null> {
+    const { rows } = await this.pool.query(
+      `SELECT h.from_version_id FROM alias_history h JOIN aliases a ON a.model_name = h.model_name AND a.alias = h.alias AND a.version_id = h.to_version_id
+       WHERE h.model_name = $1 AND h.alias = $2 ORDER BY h.id DESC LIMIT 1`,
+      [modelName, alias],
+    );
+    return rows[0]?.from_version_id ? Number(rows[0].from_version_id) : null;
   }
 
   async aliasHistory(modelName: string): Promise<Record<string, unknown>[]> {
     const { rows } = await this.pool.query(
-      `SELECT h.alias, f.version AS from_version, t.version AS to_version, h.moved_by, h.reason, h.moved_at
-       FROM alias_history h LEFT JOIN model_versions f ON f.id = h.from_version_id JOIN model_versions t ON t.id = h.to_version_id
+      `SELECT h.alias, f.version AS from_version, t.version AS to_version, h.traffic_share, h.moved_by, h.reason, h.moved_at
+       FROM alias_history h LEFT JOIN model_versions f ON f.id = h.from_version_id LEFT JOIN model_versions t ON t.id = h.to_version_id
        WHERE h.model_name = $1 ORDER BY h.id DESC`,
       [modelName],
     );
     return rows.map((r) => ({
-      alias: r.alias, fromVersion: r.from_version, toVersion: r.to_version, movedBy: r.moved_by, reason: r.reason,
+      alias: r.alias, fromVersion: r.from_version, toVersion: r.to_version, trafficShare: r.traffic_share, movedBy: r.moved_by, reason: r.reason,
       movedAt: new Date(r.moved_at).toISOString(),
     }));
   }
@@ -395,4 +474,30 @@ export class Registry {
       client.release(broken);
     }
   }
+}
+
+async function currentVersionId(client: pg.PoolClient, modelName: string, alias: string): Promise<number | null> {
+  const { rows } = await client.query('SELECT version_id FROM aliases WHERE model_name = $1 AND alias = $2', [modelName, alias]);
+  return rows[0] ? Number(rows[0].version_id) : null;
+}
+
+async function setStatusIn(client: pg.PoolClient, versionId: number, status: ModelVersionStatus): Promise<void> {
+  await client.query('UPDATE model_versions SET status = $2 WHERE id = $1', [versionId, status]);
+}
+
+/**
+ * One alias_history row. Its time is the later of the clock and just after the model's previous move:
+ * `now()` is the transaction's start, so two moves that waited on the same lock would otherwise be stamped
+ * out of the order in which they happened.
+ */
+async function recordMove(
+  client: pg.PoolClient,
+  m: { modelName: string; alias: string; fromVersionId: number | null; toVersionId: number | null; movedBy: string; reason: string; moveKey: string; expectedVersionId?: number | null; trafficShare?: number | null },
+): Promise<void> {
+  await client.query(
+    `INSERT INTO alias_history (model_name, alias, from_version_id, to_version_id, moved_by, reason, move_key, expected_version_id, traffic_share, moved_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
+       GREATEST(clock_timestamp(), (SELECT max(moved_at) + interval '1 microsecond' FROM alias_history WHERE model_name = $1)))`,
+    [m.modelName, m.alias, m.fromVersionId, m.toVersionId, m.movedBy, m.reason, m.moveKey, m.expectedVersionId ?? null, m.trafficShare ?? null],
+  );
 }

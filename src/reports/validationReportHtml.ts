@@ -24,7 +24,7 @@ export function escapeHtml(value: unknown, max = MAX_TEXT): string {
 }
 
 /** Numbers for people: whole numbers with thousands separators, others with four significant digits. */
-function formatNumber(x: number | null | undefined): string {
+export function formatNumber(x: number | null | undefined): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return '—';
   if (Number.isInteger(x) && Math.abs(x) < 1e15) return x.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   const a = Math.abs(x);
@@ -34,7 +34,7 @@ function formatNumber(x: number | null | undefined): string {
 
 const percent = (part: number, whole: number) => (whole > 0 ? `${((100 * part) / whole).toFixed(1)}%` : '—');
 
-const STYLE = `
+export const STYLE = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d2430;margin:0;background:#f6f7f9}
 main{max-width:1100px;margin:0 auto;padding:24px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #d9dde3;padding-bottom:4px}
@@ -92,9 +92,9 @@ export function renderValidationReport(report: ValidationReport): string {
 }
 
 /** The CSS class of a severity or skew level; none for anything else a stored report might hold. */
-const levelClass = (level: string) => (level === 'error' || level === 'warning' || level === 'ok' ? level : '');
+export const levelClass = (level: string) => (level === 'error' || level === 'warning' || level === 'ok' ? level : '');
 
-const row = (label: string, value: string) => `<tr><th scope="row">${label}</th><td>${value}</td></tr>`;
+export const row = (label: string, value: string) => `<tr><th scope="row">${label}</th><td>${value}</td></tr>`;
 
 function findingsSection(findings: Finding[]): string {
   if (findings.length === 0) return '<h2>Findings</h2><p class="ok">No findings.</p>';
@@ -205,7 +205,7 @@ function skewSection(features: FeatureSkew[]): string {
 }
 
 /** Reference and current shares side by side in each bin (at most MAX_BARS bins). */
-function pairedBars(f: FeatureSkew): string {
+export function pairedBars(f: Pick<FeatureSkew, 'column' | 'bins'>): string {
   const n = Math.min(f.bins.labels.length, MAX_BARS);
   const largest = Math.max(...f.bins.reference.slice(0, n), ...f.bins.current.slice(0, n), 0);
   const slot = CHART_WIDTH / Math.max(1, n);

@@ -110,6 +110,44 @@ export const DataPolicy = z
   });
 export type DataPolicy = z.infer<typeof DataPolicy>;
 
+/**
+ * How an approved candidate reaches production (README: "Releases"). `direct` moves the production alias.
+ * `canary` first sends `share` of the model's unpinned traffic to the candidate for `duration`, checking
+ * every `checkEvery` from the prediction log: promoted if its error rate and latency hold up against the
+ * champion's, rolled back (with the reason) as soon as they do not, or if fewer than `minRequests` reached
+ * it. `shadow` happens before the approval: the candidate scores a copy of the traffic for `duration`
+ * without answering, and the run reports its agreement with the champion to the approver.
+ */
+const Canary = z.strictObject({
+  strategy: z.literal('canary'),
+  share: z.number().gt(0, 'must be more than 0').lt(1, 'must be less than 1').default(0.1),
+  duration: Duration.refine(durationWithin(1000, MAX_DURATION_MS), 'must be at least 1s').default('30m'),
+  checkEvery: Duration.refine(durationWithin(1000, MAX_DURATION_MS), 'must be at least 1s').default('1m'),
+  minRequests: z.number().int().min(1).max(1_000_000_000).default(100),
+  /** The canary fails when its error rate exceeds the champion's by more than this. */
+  maxErrorRateIncrease: z.number().min(0).max(1).default(0.01),
+  /** …or when its p99 latency exceeds the champion's times this (and by more than `latencySlackMs`). */
+  maxLatencyRatio: z.number().min(1).max(1000).default(1.5),
+  latencySlackMs: z.number().min(0).max(60_000).default(2),
+}).refine((c) => durationMs(c.duration) / durationMs(c.checkEvery) <= 1000, {
+  path: ['checkEvery'],
+  message: 'must leave at most 1,000 checks in the canary duration (each check is an activity in the run\'s history)',
+});
+const Shadow = z.strictObject({
+  strategy: z.literal('shadow'),
+  duration: Duration.refine(durationWithin(1000, MAX_DURATION_MS), 'must be at least 1s').default('30m'),
+  /** A shadow answer agrees when it is within this share of the champion's (relative difference). */
+  tolerance: z.number().min(0).max(100).default(0.1),
+  /** Fewest compared predictions for the agreement to be reported as measured. */
+  minRequests: z.number().int().min(1).max(1_000_000_000).default(100),
+  /** Set it to refuse (not-blessed) a candidate agreeing on fewer than this share; unset, the approver judges. */
+  minAgreement: Share.nullable().default(null),
+});
+export const ReleasePolicy = z.discriminatedUnion('strategy', [z.strictObject({ strategy: z.literal('direct') }), Canary, Shadow]);
+export type ReleasePolicy = z.infer<typeof ReleasePolicy>;
+export type CanaryPolicy = z.infer<typeof Canary>;
+export type ShadowPolicy = z.infer<typeof Shadow>;
+
 export const LifecycleTrigger = z.enum(['manual', 'schedule', 'drift']);
 export type LifecycleTrigger = z.infer<typeof LifecycleTrigger>;
 
@@ -125,8 +163,11 @@ export const LifecycleInput = z
     trainer: Trainer.prefault({ name: 'ridge' }),
     evaluation: EvaluationPolicy.prefault({}),
     data: DataPolicy.prefault({}),
+    release: ReleasePolicy.default({ strategy: 'direct' }),
     approvers: z.array(Identity).min(1, 'must name at least one approver').max(MAX_APPROVERS, `must name at most ${MAX_APPROVERS} approvers`),
     approvalTimeout: Duration.refine(durationWithin(1000, MAX_DURATION_MS), 'must be at least 1s').default('7d'),
+    /** While the run waits for approval, an `approval.reminder` notification this often (null: none). */
+    approvalReminderEvery: Duration.refine(durationWithin(1000, MAX_DURATION_MS), 'must be at least 1s').nullable().default('1d'),
     /** Who asked for this run; set by the API from the caller's token. Cannot approve it (four-eyes). */
     requestedBy: Identity.default('unknown'),
     /**

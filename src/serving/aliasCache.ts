@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { Logger } from '../logger';
 import { CONNECT_TIMEOUT_MS } from '../registry/db';
-import type { ModelVersion, Registry } from '../registry/registry';
+import type { AliasedVersion, ModelVersion, Registry } from '../registry/registry';
 
 /** The channel a trigger on `aliases` notifies (payload: the model's name) in the moving transaction. */
 export const ALIAS_CHANNEL = 'lifecycle_aliases';
@@ -19,6 +19,8 @@ export interface AliasCacheOptions {
 export interface AliasSource {
   /** The version behind `model`'s `alias`, or null. Answered from memory once the model is loaded. */
   resolve(model: string, alias: string): ModelVersion | null | Promise<ModelVersion | null>;
+  /** The alias's version if the model is loaded already (canary and shadow, looked up beside production); never waits. */
+  peek?(model: string, alias: string): AliasedVersion | null;
   /** Whether any alias of the model points at this version (its session must then stay loaded). */
   isAliased(model: string, versionId: number): boolean;
   /** Called with each version an alias is about to point at, before requests see the move (e.g. load its session). */
@@ -41,7 +43,7 @@ export function queryingAliases(registry: Pick<Registry, 'resolveAlias'>): Alias
  * no request waits for a model to load or fails during a deploy.
  */
 export class AliasCache implements AliasSource {
-  private readonly models = new Map<string, Map<string, ModelVersion>>();
+  private readonly models = new Map<string, Map<string, AliasedVersion>>();
   /** Bumped by each notification: a read that started before it must not overwrite what it announced. */
   private readonly generations = new Map<string, number>();
   private readonly refreshing = new Map<string, Promise<void>>();
@@ -75,6 +77,10 @@ export class AliasCache implements AliasSource {
     const aliases = this.models.get(model);
     if (aliases) return aliases.get(alias) ?? null;
     return this.refresh(model).then(() => this.models.get(model)?.get(alias) ?? null);
+  }
+
+  peek(model: string, alias: string): AliasedVersion | null {
+    return this.models.get(model)?.get(alias) ?? null;
   }
 
   isAliased(model: string, versionId: number): boolean {
@@ -118,7 +124,7 @@ export class AliasCache implements AliasSource {
     this.stats.loads++;
     await Promise.all(
       models.map(async (model) => {
-        const next = read.get(model) ?? new Map<string, ModelVersion>();
+        const next = read.get(model) ?? new Map<string, AliasedVersion>();
         const before = this.models.get(model);
         const added = [...next.values()].filter((v) => ![...(before?.values() ?? [])].some((b) => b.id === v.id));
         // Load what the moved aliases point at before anyone is sent there.

@@ -32,11 +32,32 @@ export interface PredictTarget {
   alias?: string;
 }
 
+/** A shadow version's answer to a copy of a served request: never sent to the caller, only logged. */
+export interface ShadowAnswer {
+  requestId: string;
+  model: string;
+  version: number;
+  rows: readonly Record<string, unknown>[];
+  predictions?: number[];
+  error?: string;
+  latencyMs: number;
+  at: Date;
+}
+
 export interface PredictorOptions {
   /** Where aliases are resolved: the process's AliasCache in the API; by default a registry query per request. */
   aliases?: AliasSource;
   /** How long a session no alias points at stays open after its last request. Default 30 s. */
   releaseAfterMs?: number;
+  /** Where a shadow version's answers go (the prediction log); without it nothing is shadowed. */
+  shadowSink?: (answer: ShadowAnswer) => void;
+  /**
+   * Shadow scorings running at once at most; beyond, a request is not copied (counted by the sink's
+   * `skipped`), so a shadow never takes serving's CPU when traffic bursts. Default 32.
+   */
+  maxShadowInFlight?: number;
+  /** Told of each request not copied to the shadow because `maxShadowInFlight` scorings were running. */
+  onShadowSkipped?: (model: string) => void;
 }
 
 interface SessionEntry {
@@ -61,12 +82,13 @@ export class Predictor {
   private readonly aliases: AliasSource;
   private readonly releaseAfterMs: number;
   private readonly sweeper: NodeJS.Timeout;
+  private shadowsInFlight = 0;
 
   constructor(
     private readonly registry: Pick<Registry, 'resolveAlias' | 'versionByNumber'>,
     private readonly store: ArtifactStore,
     private readonly log: Logger,
-    options: PredictorOptions = {},
+    private readonly options: PredictorOptions = {},
   ) {
     this.aliases = options.aliases ?? queryingAliases(registry);
     this.aliases.prepare = (version) => this.warm(version);
@@ -74,10 +96,27 @@ export class Predictor {
     this.sweeper = setInterval(() => this.sweep(), Math.max(100, Math.min(this.releaseAfterMs / 2, 5_000))).unref();
   }
 
-  async predict(modelName: string, rows: Record<string, unknown>[], target: PredictTarget = {}): Promise<Prediction> {
-    const version = await this.target(modelName, target);
-    // A failure from here on is the chosen version's: it says which (the prediction log's error rows, canary error rates).
-    try {
+  /**
+   * Predicts with the pinned version, or the alias's (default production). An unpinned request goes to
+   * the model's canary with the canary's traffic share, and is copied to its shadow, if it has them.
+   */
+  async predict(modelName: string, rows: Record<string, unknown>[], target: PredictTarget = {}, requestId?: string): Promise<Prediction> {
+    let version = await this.target(modelName, target);
+    if (target.version === undefined && target.alias === undefined) {
+      const canary = this.aliases.peek?.(modelName, 'canary');
+      if (canary?.trafficShare && Math.random() < canary.trafficShare) version = canary;
+      if (requestId) this.copyToShadow(modelName, version, rows, requestId);
+    }
+    const predictions = await this.score(version, rows).catch((err: unknown) => {
+      // A failure once the version is chosen is that version's: it says which (the prediction log's error rows, canary error rates).
+      if (err instanceof Error) Object.assign(err, { servedVersion: version.version });
+      throw err;
+    });
+    return { model: modelName, version: version.version, predictions };
+  }
+
+  /** Scores the rows with a version; the caller's problems (bad rows, non-finite answers) are thrown as such. */
+  private async score(version: ModelVersion, rows: Record<string, unknown>[]): Promise<number[]> {
     const entry = this.entry(version);
     const session = entry.ready ?? (await entry.session);
     const table = rowsToTable(rows, version.signature);
@@ -98,11 +137,27 @@ export class Predictor {
       }
       predictions[i] = p;
     }
-    return { model: modelName, version: version.version, predictions };
-    } catch (err) {
-      if (err instanceof Error) Object.assign(err, { servedVersion: version.version });
-      throw err;
-    }
+    return predictions;
+  }
+
+  /** Scores a copy of the request with the model's shadow version, after and apart from the answer. */
+  private copyToShadow(modelName: string, served: ModelVersion, rows: Record<string, unknown>[], requestId: string): void {
+    const sink = this.options.shadowSink;
+    const shadow = sink && this.aliases.peek?.(modelName, 'shadow');
+    if (!shadow || shadow.id === served.id) return;
+    if (this.shadowsInFlight >= (this.options.maxShadowInFlight ?? 32)) return this.options.onShadowSkipped?.(modelName);
+    this.shadowsInFlight++;
+    const started = performance.now();
+    const answer = { requestId, model: modelName, version: shadow.version, rows, at: new Date() };
+    // After the caller's own scoring was queued: the shadow only uses what is left.
+    setImmediate(() => {
+      this.score(shadow, rows)
+        .then(
+          (predictions) => sink({ ...answer, predictions, latencyMs: performance.now() - started }),
+          (err: Error) => sink({ ...answer, error: `${err.name}: ${err.message}`, latencyMs: performance.now() - started }),
+        )
+        .finally(() => this.shadowsInFlight--);
+    });
   }
 
   /** Loads a version's session (hash checked) if it is not loaded yet; resolves once it can serve. */

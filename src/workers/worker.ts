@@ -4,6 +4,7 @@ import { NativeConnection, Worker, type State, type WorkerOptions } from '@tempo
 import { createActivities, type ActivityDeps } from '../activities';
 import { sharedComputePool } from '../compute/pool';
 import { CONTROL_ACTIVITIES, controlTaskQueue } from '../workflows/definitions';
+import { NOTIFICATION_ACTIVITIES } from '../workflows/notify';
 import { activityMetrics } from './activityMetrics';
 
 export const WORKFLOWS_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../workflows/index.ts');
@@ -30,7 +31,7 @@ export interface LifecycleWorker {
 /**
  * Two Temporal workers on one connection: the main one runs the workflows and the long activities on
  * the task queue; the control one runs the short control activities (decision reviews, outcome,
- * deploy) on the control task queue with slots of its own, so an approval never waits behind a
+ * deploy, notifications) on the control task queue with slots of its own, so an approval never waits behind a
  * backlog of training (measured: approve p99 under a load of 1,000 runs, see README).
  */
 export async function createLifecycleWorker(options: LifecycleWorkerOptions): Promise<LifecycleWorker> {
@@ -52,7 +53,7 @@ export async function createLifecycleWorker(options: LifecycleWorkerOptions): Pr
   const control = await Worker.create({
     ...common,
     taskQueue: controlTaskQueue(options.taskQueue),
-    activities: Object.fromEntries(CONTROL_ACTIVITIES.map((name) => [name, activities[name]])),
+    activities: Object.fromEntries([...CONTROL_ACTIVITIES, ...NOTIFICATION_ACTIVITIES].map((name) => [name, activities[name]])),
   });
   const workers = [main, control];
   const shutdown = () => {

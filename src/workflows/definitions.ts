@@ -2,7 +2,8 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Deployment } from '../activities/deployment';
 import type { Evaluation } from '../activities/evaluation';
 import type { RegressionMetrics } from '../domain/metrics';
-import type { LifecycleTrigger } from '../schemas/lifecycle';
+import type { CanaryCheck, ShadowReport } from '../domain/release';
+import type { LifecycleTrigger, ReleasePolicy } from '../schemas/lifecycle';
 
 /** Signals, queries and result types of the lifecycle: shared by the workflow, the API and the CLI. */
 export const approveSignal = defineSignal<[unknown]>('approve');
@@ -22,10 +23,14 @@ export const WORKFLOW_TYPE = 'modelLifecycle';
  * training on the main queue.
  */
 export const controlTaskQueue = (taskQueue: string) => `${taskQueue}-control`;
-export const CONTROL_ACTIVITIES = ['checkRequester', 'reviewDecision', 'recordOutcome', 'deployModel'] as const;
+export const CONTROL_ACTIVITIES = ['checkRequester', 'reviewDecision', 'recordOutcome', 'deployModel', 'startRelease', 'endRelease', 'checkCanary', 'reportShadow', 'rollbackAlias'] as const;
 
-export type Stage = 'ingest' | 'validate' | 'train' | 'evaluate' | 'awaiting-approval' | 'deploy' | 'done';
-export type Outcome = 'deployed' | 'rejected' | 'expired' | 'not-blessed';
+export type Stage = 'ingest' | 'validate' | 'train' | 'evaluate' | 'shadow' | 'awaiting-approval' | 'canary' | 'deploy' | 'done';
+/**
+ * `rolled-back`: the canary failed and was taken out; `superseded`: production kept moving to other
+ * versions while this run waited, round after round, so it gave up (see MAX_ROUNDS in the workflow).
+ */
+export type Outcome = 'deployed' | 'rejected' | 'expired' | 'not-blessed' | 'rolled-back' | 'superseded';
 /** What the status says of a run that ended without an outcome (the workflow failed or was cancelled). */
 export type Ending = Outcome | 'failed' | 'cancelled';
 
@@ -74,10 +79,26 @@ export interface LifecycleStatus {
   evaluation: Evaluation | null;
   decisions: ReviewedDecision[];
   deployment: Deployment | null;
+  /** The release: how the candidate is reaching production, and what its shadow or canary showed. */
+  release: ReleaseStatus;
   outcome: Ending | null;
   /** Where and why a failed run stopped (e.g. stage validate, DatasetInvalid, the findings). */
   /** Why the run failed; a failed validation also links its report. */
   failure: { stage: Stage; type: string; message: string; reportUrl?: string } | null;
+}
+
+export interface ReleaseStatus {
+  strategy: ReleasePolicy['strategy'];
+  /** Rounds of evaluate → approve → deploy: a new round starts when production moved under the run. */
+  round: number;
+  /** The production version the current round's candidate is compared with (null: none). */
+  champion: number | null;
+  /** Rounds that ended because another version reached production first. */
+  superseded: { round: number; champion: number | null; by: number | null }[];
+  shadow: ShadowReport | null;
+  canary: { share: number; since: string; until: string; checks: CanaryCheck[]; verdict: 'promoted' | 'rolled-back' | null; reasons: string[] } | null;
+  /** Why a strategy was not applied (e.g. no production version to shadow). */
+  notes: string[];
 }
 
 export interface LifecycleResult {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { usedCarsCsv, USED_CAR_FEATURES, USED_CAR_TARGET } from '../../src/demo/usedCars';
 import { approveSignal, rejectSignal } from '../../src/workflows/definitions';
-import { failureOf, resultOf, startHarness, waitForStatus, type Harness } from '../support/harness';
+import { failureOf, resultOf, startHarness, usedCarsInput, waitForStatus, type Harness } from '../support/harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -15,15 +15,7 @@ beforeAll(async () => {
 afterAll(async () => h?.stop());
 
 const uniqueModel = () => `cars-${randomUUID().slice(0, 8)}`;
-const input = (modelName: string, datasetUri: string, extra: Record<string, unknown> = {}) => ({
-  modelName,
-  datasetUri,
-  target: USED_CAR_TARGET,
-  features: USED_CAR_FEATURES,
-  approvers: ['alice', 'bob'],
-  requestedBy: 'eve-engineer',
-  ...extra,
-});
+const input = usedCarsInput;
 
 /** The failure at the root of a failed workflow: the activity's ApplicationFailure. */
 describe('modelLifecycle on the real Temporal server and PostgreSQL', () => {

@@ -59,11 +59,44 @@ describe('registry writes on real PostgreSQL are idempotent', () => {
     const v2 = await registry.registerModelVersion(await candidate(model, 'run-2'));
     const move = (versionId: number, moveKey: string) => registry.moveAlias({ modelName: model, alias: 'production', versionId, movedBy: 'alice', reason: 'test', moveKey });
     await move(v1.id, 'deploy-1');
-    expect(await move(v2.id, 'deploy-2')).toEqual({ fromVersionId: v1.id, toVersionId: v2.id, replayed: false });
+    expect(await move(v2.id, 'deploy-2')).toEqual({ moved: true, fromVersionId: v1.id, toVersionId: v2.id, replayed: false });
     // deploy-1 retried late (e.g. a worker that crashed after committing) must not move production back.
     expect(await move(v1.id, 'deploy-1')).toMatchObject({ toVersionId: v1.id, replayed: true });
     expect((await registry.resolveAlias(model, 'production'))!.id).toBe(v2.id);
     expect((await registry.aliasHistory(model)).map((h) => [h.fromVersion, h.toVersion])).toEqual([[1, 2], [null, 1]]);
+  });
+
+  it('moves production compare-and-set on the champion, with statuses and history in the same transaction', async () => {
+    const model = `reg-${randomUUID().slice(0, 8)}`;
+    const versions: Awaited<ReturnType<typeof registry.registerModelVersion>>[] = [];
+    for (const run of ['run-1', 'run-2', 'run-3']) versions.push(await registry.registerModelVersion(await candidate(model, `${model}/${run}`)));
+    const deploy = (i: number, expected: number | null) =>
+      registry.moveAlias({ modelName: model, alias: 'production', versionId: versions[i].id, movedBy: 'alice', reason: 'test', moveKey: `${model}/cas-${i}`, expectedVersionId: expected, statuses: { to: 'deployed', from: 'superseded' } });
+    expect(await deploy(0, null)).toMatchObject({ moved: true, fromVersionId: null });
+    // v2 and v3 were both evaluated against v1: the first to deploy wins, the other is told where production is now.
+    const [a, b] = await Promise.all([deploy(1, versions[0].id), deploy(2, versions[0].id)]);
+    const winner = a.moved ? 1 : 2;
+    expect([a.moved, b.moved].sort()).toEqual([false, true]);
+    expect((a.moved ? b : a)).toEqual({ moved: false, currentVersionId: versions[winner].id });
+    const statuses = (await registry.listVersions(model)).map((v) => [v.version, v.status]);
+    expect(statuses).toEqual([[3, winner === 2 ? 'deployed' : 'candidate'], [2, winner === 1 ? 'deployed' : 'candidate'], [1, 'superseded']]);
+    // A canary alias with its share, removed only by its own version.
+    await registry.moveAlias({ modelName: model, alias: 'canary', versionId: versions[3 - winner].id, trafficShare: 0.25, movedBy: 'alice', reason: 'canary', moveKey: `${model}/canary-1`, statuses: { to: 'canary' } });
+    expect((await registry.aliasesOf([model])).get(model)!.get('canary')).toMatchObject({ trafficShare: 0.25, status: 'canary' });
+    expect(await registry.removeAlias({ modelName: model, alias: 'canary', expectedVersionId: versions[winner].id, movedBy: 'x', reason: 'not its own', moveKey: `${model}/canary-end-wrong` })).toEqual({ removedVersionId: null, replayed: false });
+    expect(await registry.removeAlias({ modelName: model, alias: 'canary', expectedVersionId: versions[3 - winner].id, movedBy: 'x', reason: 'failed', moveKey: `${model}/canary-end`, status: 'rolled-back' })).toEqual({ removedVersionId: versions[3 - winner].id, replayed: false });
+    expect(await registry.removeAlias({ modelName: model, alias: 'canary', movedBy: 'x', reason: 'failed', moveKey: `${model}/canary-end` })).toMatchObject({ replayed: true });
+    const history = await registry.aliasHistory(model);
+    expect(history.map((m) => [m.alias, m.fromVersion, m.toVersion, m.trafficShare])).toEqual([
+      ['canary', 3 - winner + 1, null, null], ['canary', null, 3 - winner + 1, 0.25], ['production', 1, winner + 1, null], ['production', null, 1, null],
+    ]);
+    // Times follow the order of the moves, even for transactions that waited on each other.
+    const times = history.map((m) => m.movedAt as string).reverse();
+    expect(new Set(times).size).toBe(times.length);
+    expect([...times].sort()).toEqual(times);
+    expect(await registry.previousInAlias(model, 'production')).toBe(versions[0].id);
+    expect(await registry.wasInAlias(model, 'production', versions[0].id)).toBe(true);
+    expect(await registry.wasInAlias(model, 'production', versions[3 - winner].id)).toBe(false);
   });
 
   it('an audit event written twice is stored once', async () => {

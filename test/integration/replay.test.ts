@@ -16,7 +16,7 @@ const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.json')).sort();
 
 describe('recorded histories replay against the current workflow code', () => {
   it('has recorded histories of the main endings', () => {
-    expect(files).toEqual(expect.arrayContaining(['approved.json', 'rejected.json', 'expired.json', 'failed-validation.json', 'two-approvals.json']));
+    expect(files).toEqual(expect.arrayContaining(['approved.json', 'rejected.json', 'expired.json', 'failed-validation.json', 'two-approvals.json', 'superseded.json', 'canary-rolled-back.json', 'shadow.json']));
   });
 
   it.each(files)('%s', async (file) => {

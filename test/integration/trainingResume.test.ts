@@ -13,6 +13,7 @@ import { LocalArtifactStore } from '../../src/artifacts/store';
 import { ComputePool } from '../../src/compute/pool';
 import { usedCarsCsv, USED_CAR_FEATURES, USED_CAR_TARGET } from '../../src/demo/usedCars';
 import { createPool } from '../../src/registry/db';
+import { MonitoringRegistry } from '../../src/registry/monitoring';
 import { Registry } from '../../src/registry/registry';
 import { DataPolicy } from '../../src/schemas/lifecycle';
 
@@ -42,6 +43,7 @@ const quiet = { logger: new DefaultLogger('WARN') };
 const deps = (registry: Registry): ActivityDeps => ({
   store,
   registry,
+  monitoring: new MonitoringRegistry(livePool),
   compute,
   ingest: { roots: [path.join(dataDir, 'datasets')], protectedDirs: [] },
   approvalSecret: 'unused-here-0123456789abcdef0123456789',

@@ -232,4 +232,39 @@ describe('a worker killed with SIGKILL', () => {
     expect((await registry.listVersions(modelName)).map((v) => v.status)).toEqual(['deployed']);
     expect((await handle.query(statusQuery)).stage).toBe('done');
   });
+  it('during a canary: its timers and checks go on on the next worker, and it ends with its alias removed once', async () => {
+    for (const stop of stops.splice(0)) await stop();
+    const modelName = `kill-canary-${randomUUID().slice(0, 8)}`;
+    const doomed = await spawnWorker();
+    const run = async (seed: number, extra: Record<string, unknown>) => {
+      const file = path.join(dataDir, 'datasets', `${modelName}-${seed}.csv`);
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await fs.writeFile(file, usedCarsCsv(600, seed));
+      const workflowId = `${modelName}-${seed}`;
+      const handle = await client.workflow.start(WORKFLOW_TYPE, {
+        taskQueue: ctx.config.TEMPORAL_TASK_QUEUE,
+        workflowId,
+        args: [{ modelName, datasetUri: file, target: USED_CAR_TARGET, features: USED_CAR_FEATURES, approvers: ['alice'], requestedBy: 'eve', requesterProof: requesterProof(ctx.secrets.approvalSecret, workflowId, 'eve'), ...extra }],
+      });
+      await until('the run to wait for approval', async () => (await handle.query(statusQuery)).stage === 'awaiting-approval', 90_000);
+      const { runId } = await handle.describe();
+      await handle.signal(approveSignal, { approver: 'alice', comment: '', token: issueApprovalToken(ctx.secrets.approvalSecret, { workflowId, runId, approver: 'alice', decision: 'approve' }, 60_000).token });
+      return handle;
+    };
+    expect((await (await run(1, { trainer: { name: 'ridge', params: { alpha: 1e6 } }, evaluation: { mustBeatBaseline: false } })).result()).outcome).toBe('deployed');
+    // Nobody sends traffic: the canary cannot reach minRequests and must be rolled back at the end of its period.
+    const handle = await run(2, { release: { strategy: 'canary', duration: '6s', checkEvery: '2s', minRequests: 5 } });
+    await until('the canary to start', async () => (await handle.query(statusQuery)).stage === 'canary', 60_000, 50);
+    doomed.kill('SIGKILL');
+    await new Promise((r) => doomed.once('exit', r));
+
+    const survivor = await startWorker(ctx, { codePath: inject('workflowBundlePath') });
+    stops.push(() => survivor.stop());
+    const result = await handle.result();
+    expect(result.outcome).toBe('rolled-back');
+    const status = await handle.query(statusQuery);
+    expect(status.release.canary!.reasons[0]).toMatch(/^too little traffic: the canary v2 has served 0 of the 5 requests/);
+    expect((await registry.aliasHistory(modelName)).map((m) => [m.alias, m.fromVersion, m.toVersion])).toEqual([['canary', 2, null], ['canary', null, 2], ['production', null, 1]]);
+    expect((await registry.listVersions(modelName)).map((v) => [v.version, v.status])).toEqual([[2, 'rolled-back'], [1, 'deployed']]);
+  });
 });

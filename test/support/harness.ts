@@ -11,6 +11,7 @@ import { loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { createPool, migrate } from '../../src/registry/db';
 import { Registry } from '../../src/registry/registry';
+import { USED_CAR_FEATURES, USED_CAR_TARGET } from '../../src/demo/usedCars';
 import type { LifecycleInputRaw } from '../../src/schemas/lifecycle';
 import { createTestBucket, putTestObject, testS3Env } from './s3';
 import { statusQuery, WORKFLOW_TYPE, type LifecycleResult, type LifecycleStatus } from '../../src/workflows/definitions';
@@ -138,6 +139,17 @@ export async function startHarness(name: string, options: HarnessOptions = {}) {
   };
 }
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
+
+/** A lifecycle input on the demo's used cars: requested by eve-engineer, approved by alice or bob. */
+export const usedCarsInput = (modelName: string, datasetUri: string, extra: Record<string, unknown> = {}): LifecycleInputRaw => ({
+  modelName,
+  datasetUri,
+  target: USED_CAR_TARGET,
+  features: USED_CAR_FEATURES,
+  approvers: ['alice', 'bob'],
+  requestedBy: 'eve-engineer',
+  ...extra,
+});
 
 /** A real HTTP call to an API on loopback, as a test identity (see TEST_TOKENS) or anonymously (null). */
 export async function callApi(baseUrl: string, method: string, route: string, as: string | null, body?: unknown) {

@@ -119,10 +119,10 @@ describe('Authenticator', () => {
 describe('can', () => {
   const caller = (role: Role): Caller => ({ identity: `${role}-user`, role });
   const table: Record<Role, Record<Permission, boolean>> = {
-    viewer: { read: true, predict: true, start: false, decide: false, feedback: false },
-    engineer: { read: true, predict: true, start: true, decide: false, feedback: true },
-    approver: { read: true, predict: true, start: false, decide: true, feedback: false },
-    admin: { read: true, predict: true, start: true, decide: true, feedback: true },
+    viewer: { read: true, predict: true, start: false, decide: false, feedback: false, release: false },
+    engineer: { read: true, predict: true, start: true, decide: false, feedback: true, release: true },
+    approver: { read: true, predict: true, start: false, decide: true, feedback: false, release: true },
+    admin: { read: true, predict: true, start: true, decide: true, feedback: true, release: true },
   };
 
   for (const [role, perms] of Object.entries(table) as [Role, Record<Permission, boolean>][]) {
@@ -133,8 +133,8 @@ describe('can', () => {
     }
   }
 
-  it('covers exactly the five permissions', () => {
-    expect(Object.keys(PERMISSIONS).sort()).toEqual(['decide', 'feedback', 'predict', 'read', 'start']);
+  it('covers exactly the six permissions', () => {
+    expect(Object.keys(PERMISSIONS).sort()).toEqual(['decide', 'feedback', 'predict', 'read', 'release', 'start']);
   });
 
   it('approver cannot start and engineer cannot decide (requesting and approving stay apart)', () => {

@@ -38,7 +38,9 @@ describe('LifecycleInput', () => {
         skewErrorJs: null,
       },
       approvalTimeout: '7d',
+      approvalReminderEvery: '1d',
       trigger: 'manual',
+      release: { strategy: 'direct' },
       requestedBy: 'unknown',
     });
   });
