@@ -19,6 +19,7 @@ import { Registry } from './registry/registry';
 import { AliasCache } from './serving/aliasCache';
 import { Predictor } from './serving/predictor';
 import { FeedbackStore } from './serving/feedback';
+import { metrics } from './metrics';
 import { PredictionLog } from './serving/predictionLog';
 import { PredictionLogRetention } from './serving/retention';
 import { durationMs } from './schemas/lifecycle';
@@ -208,13 +209,21 @@ export async function startApi(
   const store = createArtifactStore(ctx.config, ctx.log);
   // Aliases in memory, kept fresh by LISTEN/NOTIFY and a periodic resync: no query per prediction.
   const aliases = new AliasCache(registry, ctx.databaseUrl, ctx.log, { resyncMs: options.aliasResyncMs });
-  const predictor = new Predictor(registry, store, ctx.log, { aliases });
   // Predictions are written in batches on a pool of their own: logging never takes the API's connections.
   const logPool = createPool(ctx.databaseUrl, ctx.log);
   const predictionLog = new PredictionLog(logPool, ctx.log, {
     capacity: ctx.config.PREDICTION_LOG_BUFFER,
     flushIntervalMs: msToNumber(ctx.config.PREDICTION_LOG_FLUSH_INTERVAL),
     batchRows: ctx.config.PREDICTION_LOG_BATCH,
+  });
+  // A shadow's answers (or failures) go to the log as role `shadow`, beside the served answer's request id.
+  const predictor = new Predictor(registry, store, ctx.log, {
+    aliases,
+    shadowSink: ({ predictions, error, ...answer }) => {
+      predictionLog.record(predictions ? { ...answer, role: 'shadow', predictions } : { ...answer, role: 'shadow', error: error ?? 'Error: no answer' });
+      if (predictions) metrics.shadowPredictions.inc({ model: answer.model, version: String(answer.version) }, predictions.length);
+    },
+    onShadowSkipped: (model) => metrics.shadowSkipped.inc({ model, reason: 'busy' }),
   });
   // Old log and feedback rows are deleted in small batches, one process at a time (src/serving/retention.ts).
   const retention = ctx.config.PREDICTION_LOG_RETENTION === 'off' ? null : new PredictionLogRetention(logPool, ctx.log, { retentionMs: durationMs(ctx.config.PREDICTION_LOG_RETENTION) });
