@@ -21,7 +21,9 @@ interface AutocannonResult {
   duration: number;
 }
 
-const job = JSON.parse(process.argv[2]) as { url: string; body: string; token?: string; connections: number; seconds: number; rate?: number };
+/** `ids`: keep the `x-request-id` of every answer of a steady run (the bench looks them up in prediction_log). */
+const job = JSON.parse(process.argv[2]) as { url: string; body: string; token?: string; connections: number; seconds: number; rate?: number; ids?: boolean };
+const requestIds: string[] = [];
 const latencies: number[] = [];
 const headers = { 'content-type': 'application/json', ...(job.token ? { authorization: `Bearer ${job.token}` } : {}) };
 
@@ -46,8 +48,11 @@ async function paced(rate: number): Promise<{ duration: number; errors: number }
       const req = http.request({ agent, host: url.hostname, port: url.port, path: url.pathname + url.search, method: 'POST', headers: { ...headers, 'content-length': body.length } }, (res) => {
         res.resume();
         res.on('end', () => {
-          if (res.statusCode! >= 200 && res.statusCode! < 300) latencies.push(performance.now() - due);
-          else errors++;
+          if (res.statusCode! >= 200 && res.statusCode! < 300) {
+            latencies.push(performance.now() - due);
+            const id = res.headers['x-request-id'];
+            if (job.ids && typeof id === 'string') requestIds.push(id);
+          } else errors++;
           resolve();
         });
       });
@@ -105,6 +110,7 @@ function report(duration: number, errors: number): never {
       p90_ms: q(0.9),
       p99_ms: q(0.99),
       max_ms: latencies[latencies.length - 1] ?? null,
+      ...(job.ids ? { request_ids: requestIds } : {}),
     })}\n`,
   );
   process.exit(0);

@@ -11,7 +11,9 @@
  *   `session.run` on the same ONNX file;
  * with single-row and 100-row requests at maximum throughput (`--connections`), single-row latency at a
  * steady `--rate` req/s, and the same steady load while the `production` alias moves between v1 and v2
- * through the registry (a deploy's transaction) three times. Ends with one JSON line.
+ * through the registry (a deploy's transaction) three times. Ends with one JSON line, which also says how
+ * many of the steady phase's answers are in prediction_log once the API stopped (`logged`, by request id)
+ * and how many rows the prediction log dropped during the run (`log_drops`, from /metrics).
  */
 import { randomUUID } from 'node:crypto';
 import { spawn } from 'node:child_process';
@@ -56,10 +58,11 @@ interface LoadResult {
   p90_ms: number | null;
   p99_ms: number | null;
   max_ms: number | null;
+  request_ids?: string[];
 }
 
 /** Runs bench/_load.ts in its own process and returns its figures. */
-function load(job: { url: string; body: string; token?: string; connections: number; seconds: number; rate?: number }): Promise<LoadResult> {
+function load(job: { url: string; body: string; token?: string; connections: number; seconds: number; rate?: number; ids?: boolean }): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, '_load.ts'), JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -196,19 +199,35 @@ export default async function servingBench(raw: Record<string, string>) {
     await load({ url, body: single, token, connections: c, seconds: 2 });
   }
 
+  // The prediction log's counters, read from the product's /metrics (either process).
+  const logCounters = async () => {
+    const text = await (await fetch(`${api.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN.token}` } })).text();
+    const sum = (name: string) => text.split('\n').filter((l) => l.startsWith(name)).reduce((total, l) => total + Number(l.split(' ').pop()), 0);
+    return { dropped: sum('lifecycle_prediction_log_dropped_rows_total'), written: sum('lifecycle_prediction_log_written_rows_total'), buffered: sum('lifecycle_prediction_log_buffer_rows') };
+  };
+  // Each phase starts from a steady state: what an earlier phase left in the log's buffer written first.
+  const drained = async () => {
+    const started = performance.now();
+    while ((await logCounters()).buffered > 0 && performance.now() - started < 120_000) await new Promise((r) => setTimeout(r, 100));
+  };
   const phase = async (name: string, job: Parameters<typeof load>[0]) => {
+    await drained();
+    const before = job.url === apiUrl ? await logCounters() : null;
     const r = await load(job);
-    console.error(`${name}: ${Math.round(r.rps)} req/s, p50 ${round(r.p50_ms)} ms, p99 ${round(r.p99_ms)} ms, max ${round(r.max_ms)} ms, errors ${r.errors}`);
-    return r;
+    const after = before ? await logCounters() : null;
+    const log = before && after ? { dropped: after.dropped - before.dropped, written: after.written - before.written } : null;
+    console.error(`${name}: ${Math.round(r.rps)} req/s, p50 ${round(r.p50_ms)} ms, p99 ${round(r.p99_ms)} ms, max ${round(r.max_ms)} ms, errors ${r.errors}${log ? `; prediction log: ${log.written} rows written, ${log.dropped} dropped` : ''}`);
+    return { ...r, log };
   };
   const bareSingle = await phase('bare, 1 row', { url: bareUrl, body: single, connections: c, seconds: s });
   const apiSingle = await phase('api, 1 row', { url: apiUrl, body: single, token: TOKEN.token, connections: c, seconds: s });
   const bare100 = await phase('bare, 100 rows', { url: bareUrl, body: batch, connections: c, seconds: s });
   const api100 = await phase('api, 100 rows', { url: apiUrl, body: batch, token: TOKEN.token, connections: c, seconds: s });
   const bareSteady = await phase(`bare, 1 row at ${options.rate} req/s`, { url: bareUrl, body: single, connections: c, seconds: s, rate: options.rate });
-  const apiSteady = await phase(`api, 1 row at ${options.rate} req/s`, { url: apiUrl, body: single, token: TOKEN.token, connections: c, seconds: s, rate: options.rate });
+  const apiSteady = await phase(`api, 1 row at ${options.rate} req/s`, { url: apiUrl, body: single, token: TOKEN.token, connections: c, seconds: s, rate: options.rate, ids: true });
 
   // The same steady load while production moves v2 → v1 → v2 → v1, as a deploy's transaction does.
+  await drained(); // before the moves' timers start
   const swapping = phase(`api, 1 row at ${options.rate} req/s during 3 deploys`, { url: apiUrl, body: single, token: TOKEN.token, connections: c, seconds: s, rate: options.rate });
   const moves: { to: number; visibleMs: number }[] = [];
   for (const [i, target] of [v1, v2, v1].entries()) {
@@ -226,8 +245,14 @@ export default async function servingBench(raw: Record<string, string>) {
   const swap = await swapping;
   console.error(`alias moves visible after: ${moves.map((m) => `v${m.to} ${m.visibleMs} ms`).join(', ')}`);
 
+  // Rows the product says it dropped (every reason), then, after the API stopped (its log written out),
+  // how many of the steady phase's requests are in prediction_log.
+  const logDrops = (await logCounters()).dropped;
   bare.stop();
   await api.stop();
+  const steadyIds = apiSteady.request_ids ?? [];
+  const logged = (await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM prediction_log WHERE request_id = ANY($1::uuid[]) AND role = 'serve'", [steadyIds])).rows[0].n;
+  console.error(`steady phase: ${steadyIds.length} answers, ${logged} of them in prediction_log; ${logDrops} rows dropped by the log during the run`);
   await pool.end();
   await connection.close();
   await worker.stop();
@@ -247,7 +272,17 @@ export default async function servingBench(raw: Record<string, string>) {
     p99_ms_steady_500: round(apiSteady.p99_ms),
     errors: apiSingle.errors + api100.errors + apiSteady.errors,
     errors_during_swap: swap.errors,
-    // Beyond the required line: the rest of what was measured.
+    logged,
+    log_drops: logDrops,
+    // Beyond the required line: the rest of what was measured. The log's drops and writes per phase:
+    // at full speed the API serves more rows than PostgreSQL takes on this machine, and the log drops
+    // the newest rows (its policy), which the full-speed ratios do not pay for.
+    steady_answers: apiSteady.ok,
+    log_drops_single: apiSingle.log?.dropped,
+    log_drops_100: api100.log?.dropped,
+    log_drops_steady: apiSteady.log?.dropped,
+    log_written_rows_per_s_single: Math.round(apiSingle.log!.written / s),
+    log_written_rows_per_s_100: Math.round(api100.log!.written / s),
     rate: options.rate,
     api: options.api,
     p50_ms_steady: round(apiSteady.p50_ms),

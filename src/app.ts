@@ -12,7 +12,6 @@ import { createArtifactStore } from './artifacts';
 import { loadOrCreateLocalSecrets } from './auth/localSecrets';
 import type { Config } from './config';
 import type { Logger } from './logger';
-import { countingModelLoads } from './metrics';
 import { createPool } from './registry/db';
 import type { SupervisorStatus } from './infra/supervisor';
 import { MonitoringRegistry } from './registry/monitoring';
@@ -20,7 +19,10 @@ import { Registry } from './registry/registry';
 import { AliasCache } from './serving/aliasCache';
 import { Predictor } from './serving/predictor';
 import { FeedbackStore } from './serving/feedback';
+import { metrics } from './metrics';
 import { PredictionLog } from './serving/predictionLog';
+import { PredictionLogRetention } from './serving/retention';
+import { durationMs } from './schemas/lifecycle';
 import { ensureSearchAttributes } from './workers/searchAttributes';
 import { installTemporalRuntime } from './workers/temporalLogging';
 import { createLifecycleWorker, type LifecycleWorker } from './workers/worker';
@@ -204,11 +206,9 @@ export async function startApi(
     interceptors: [defaultDeadline(TEMPORAL_CALL_DEADLINE_MS), makeGrpcRetryInterceptor(defaultGrpcRetryOptions({ maxAttempts: 4 }))],
   });
   const temporal = new Client({ connection, namespace: ctx.config.TEMPORAL_NAMESPACE });
-  // Model reads count as model loads in /metrics.
-  const store = countingModelLoads(createArtifactStore(ctx.config, ctx.log));
+  const store = createArtifactStore(ctx.config, ctx.log);
   // Aliases in memory, kept fresh by LISTEN/NOTIFY and a periodic resync: no query per prediction.
   const aliases = new AliasCache(registry, ctx.databaseUrl, ctx.log, { resyncMs: options.aliasResyncMs });
-  const predictor = new Predictor(registry, store, ctx.log, { aliases });
   // Predictions are written in batches on a pool of their own: logging never takes the API's connections.
   const logPool = createPool(ctx.databaseUrl, ctx.log);
   const predictionLog = new PredictionLog(logPool, ctx.log, {
@@ -216,6 +216,18 @@ export async function startApi(
     flushIntervalMs: msToNumber(ctx.config.PREDICTION_LOG_FLUSH_INTERVAL),
     batchRows: ctx.config.PREDICTION_LOG_BATCH,
   });
+  // A shadow's answers (or failures) go to the log as role `shadow`, beside the served answer's request id.
+  const predictor = new Predictor(registry, store, ctx.log, {
+    aliases,
+    shadowSink: ({ predictions, error, ...answer }) => {
+      predictionLog.record(predictions ? { ...answer, role: 'shadow', predictions } : { ...answer, role: 'shadow', error: error ?? 'Error: no answer' });
+      if (predictions) metrics.shadowPredictions.inc({ model: answer.model, version: String(answer.version) }, predictions.length);
+    },
+    onShadowSkipped: (model) => metrics.shadowSkipped.inc({ model, reason: 'busy' }),
+  });
+  // Old log and feedback rows are deleted in small batches, one process at a time (src/serving/retention.ts).
+  const retention = ctx.config.PREDICTION_LOG_RETENTION === 'off' ? null : new PredictionLogRetention(logPool, ctx.log, { retentionMs: durationMs(ctx.config.PREDICTION_LOG_RETENTION) });
+  retention?.start();
   const note = (name: string) => {
     const s = options.supervised?.()[name];
     return s?.restarts ? `restarted ${s.restarts} time${s.restarts === 1 ? '' : 's'} by its supervisor` : undefined;
@@ -266,6 +278,7 @@ export async function startApi(
     aliases,
     async stop() {
       await app.close();
+      await retention?.close();
       await predictionLog.close(); // no request adds rows any more: write what is left
       await logPool.end();
       await aliases.close();

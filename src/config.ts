@@ -83,6 +83,11 @@ export const ConfigSchema = z.object({
   PREDICTION_LOG_FLUSH_INTERVAL: Duration.default('200ms'),
   PREDICTION_LOG_BATCH: z.coerce.number().int().min(1).max(100_000).default(5_000),
   /**
+   * Prediction log and feedback rows older than this are deleted, in small batches, by one API process
+   * at a time (src/serving/retention.ts); `off` keeps them forever.
+   */
+  PREDICTION_LOG_RETENTION: z.string().refine((v) => v === 'off' || Duration.safeParse(v).success, 'must be a duration like "30d" (1ms to 366d), or "off"').default('30d'),
+  /**
    * Webhooks that receive notifications (src/notifications): a JSON array of {"name"?, "url", "secret",
    * "events"?, "timeout"?}. NOTIFY_WEBHOOKS_FILE names a file holding the same JSON instead, so that the
    * secrets can come from a mounted secret rather than the environment (which `docker inspect` and

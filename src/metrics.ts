@@ -35,8 +35,20 @@ export const metrics = {
   }),
   modelLoads: new client.Counter({
     name: 'lifecycle_model_loads_total',
-    help: 'Model artifacts the serving code read to load an ONNX session (a deploy or a restart loads the new version once), by outcome',
-    labelNames: ['outcome'] as const,
+    help: 'ONNX sessions the serving code loaded (artifact read, hash checked, session created; a deploy or a restart loads the new version once), by model, version and outcome (ok, failed)',
+    labelNames: ['model', 'version', 'outcome'] as const,
+    registers: [metricsRegistry],
+  }),
+  shadowPredictions: new client.Counter({
+    name: 'lifecycle_shadow_predictions_total',
+    help: 'Rows a shadow version scored on a copy of the traffic (never sent to the caller), by model and shadow version',
+    labelNames: ['model', 'version'] as const,
+    registers: [metricsRegistry],
+  }),
+  shadowSkipped: new client.Counter({
+    name: 'lifecycle_shadow_skipped_total',
+    help: 'Requests whose shadow scoring was skipped so that serving does not wait or grow (e.g. too much shadow work in flight), by model and reason',
+    labelNames: ['model', 'reason'] as const,
     registers: [metricsRegistry],
   }),
   logWritten: new client.Counter({
@@ -60,6 +72,12 @@ export const metrics = {
     name: 'lifecycle_prediction_log_flush_duration_seconds',
     help: 'Time to write one batch of the prediction log',
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [metricsRegistry],
+  }),
+  retentionDeleted: new client.Counter({
+    name: 'lifecycle_prediction_log_retention_deleted_rows_total',
+    help: 'Rows older than PREDICTION_LOG_RETENTION deleted by this process, by table (prediction_log, prediction_feedback)',
+    labelNames: ['table'] as const,
     registers: [metricsRegistry],
   }),
   feedback: new client.Counter({
@@ -128,21 +146,9 @@ export function errorKind(status: number): string {
   return kinds[status] ?? (status >= 500 ? 'internal' : `http_${status}`);
 }
 
-/**
- * The artifact store as serving sees it: reads of ONNX models (`*.onnx`, the only artifacts the
- * predictor reads) count as model loads, by outcome. Everything else passes through untouched.
- */
-export function countingModelLoads<S extends { read(ref: { uri: string }): Promise<Buffer> }>(store: S): S {
-  const read = (ref: { uri: string }) => {
-    const loading = store.read(ref);
-    if (ref.uri.endsWith('.onnx')) loading.then(() => metrics.modelLoads.inc({ outcome: 'ok' }), () => metrics.modelLoads.inc({ outcome: 'failed' }));
-    return loading;
-  };
-  return new Proxy(store, {
-    get(target, property) {
-      if (property === 'read') return read;
-      const value = Reflect.get(target, property, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
+/** Counts a version's session load (`lifecycle_model_loads_total`) once it succeeded or failed; returns `loading` untouched. */
+export function countModelLoad<T>(loading: Promise<T>, model: string, version: number): Promise<T> {
+  const labels = { model, version: String(version) };
+  loading.then(() => metrics.modelLoads.inc({ ...labels, outcome: 'ok' }), () => metrics.modelLoads.inc({ ...labels, outcome: 'failed' }));
+  return loading;
 }

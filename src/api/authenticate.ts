@@ -1,5 +1,5 @@
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Authenticator, Caller } from '../auth/apiTokens';
 import { can, type Permission } from './auth';
 import { HttpError } from './errors';
@@ -40,23 +40,28 @@ export async function installAuthentication(app: FastifyInstance, options: Authe
     errorResponseBuilder: (_request, context) => new HttpError(429, `too many failed authentication attempts from your address; retry in ${context.after}`),
   });
 
-  // Fail closed at start-up: a route that forgot to say who may call it would otherwise be open.
-  app.addHook('onRoute', (route) => {
-    if (!route.config?.access) throw new Error(`route ${route.method} ${route.url} declares no access (config.access)`);
-  });
-
-  app.addHook('onRequest', async (request, reply) => {
-    if (request.is404) return; // no route: the not-found handler answers 404/405
-    const access = request.routeOptions.config.access;
-    if (access === 'public') return;
+  /** Checks the caller of a route that needs `access`. A plain callback, not an async function: it runs on every request (the serving fast path too). */
+  const authenticateFor = (access: Permission): onRequestHookHandler => (request, reply, done) => {
     const authorization = request.headers.authorization;
     const who = options.authenticator.authenticate(authorization);
     if (!who) {
-      if (authorization) await countFailure.call(app, request, reply); // throws the 429 once over the limit
-      throw new HttpError(401, authorization ? 'unknown bearer token' : 'missing bearer token (Authorization: Bearer <token>)');
+      const refused = new HttpError(401, authorization ? 'unknown bearer token' : 'missing bearer token (Authorization: Bearer <token>)');
+      if (!authorization) return done(refused);
+      // Rejects with the 429 once over the limit.
+      return void countFailure.call(app, request, reply).then(() => done(refused), (err: Error) => done(err));
     }
-    if (!access || !can(who, access)) throw new HttpError(403, `role "${who.role}" of "${who.identity}" may not ${access ?? 'call this route'}`);
+    if (!can(who, access)) return done(new HttpError(403, `role "${who.role}" of "${who.identity}" may not ${access}`));
     request.caller = who;
+    done();
+  };
+
+  // Each route gets its check as it is declared, the first of its own onRequest hooks: no per-request
+  // lookup of what the route needs. Fail closed at start-up: a route that forgot to say who may call it
+  // would otherwise be open. (A request no route matches gets no check: the not-found handler answers 404/405.)
+  app.addHook('onRoute', (route) => {
+    const access = route.config?.access;
+    if (!access) throw new Error(`route ${route.method} ${route.url} declares no access (config.access)`);
+    if (access !== 'public') route.onRequest = [authenticateFor(access), ...[route.onRequest ?? []].flat()];
   });
 }
 

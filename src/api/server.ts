@@ -21,6 +21,7 @@ import { errorHandler, failureLogged, HttpError } from './errors';
 import { installHealthRoutes, READINESS_CHECK_TIMEOUT_MS, type DependencyCheck } from './health';
 import { installJsonBodyParser } from './jsonBody';
 import { predictSerializerCompiler, predictValidatorCompiler } from './predictFast';
+import { lazyRequestLogger } from './requestLogger';
 import { installReleaseRoutes } from './releaseRoutes';
 import { installReportRoutes } from './reports';
 import { installScheduleRoutes } from './scheduleRoutes';
@@ -126,6 +127,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: ROUTER_MAX_PARAM_LENGTH },
     // fastify's two info lines per request cost more than a prediction: one line from installRequestLog instead.
     logController: new LogController({ disableRequestLogging: true }),
+    // Nor a logger per request: made when a request writes its first line (src/api/requestLogger.ts).
+    childLoggerFactory: lazyRequestLogger,
     // A UUID per request: the `requestId` of a prediction (prediction log, feedback) and the reqId of its log lines.
     genReqId: () => randomUUID(),
     // The router's own refusals (414 too-long parameter, 400 bad URL encoding) in the documented ErrorBody shape.
@@ -362,15 +365,16 @@ function installMethodNotAllowed(app: FastifyInstance): void {
     for (const m of [route.method].flat()) entry.methods.add(m);
   });
   // In onRequest, before fastify looks at the body (a QUERY without content-type would otherwise get a 400).
-  app.addHook('onRequest', async (request, reply) => {
-    if (!request.is404) return;
+  // A plain callback, not an async function: it runs on every request. Answering here ends the request (no done()).
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!request.is404) return done();
     const path = request.url.split('?')[0];
     const known = routes.find((r) => r.pattern.test(path));
     if (known) {
       const allow = [...known.methods].sort();
-      return reply.code(405).header('allow', allow.join(', ')).send({ error: `${request.method} is not allowed on ${path}; use ${allow.join(' or ')}` });
+      return void reply.code(405).header('allow', allow.join(', ')).send({ error: `${request.method} is not allowed on ${path}; use ${allow.join(' or ')}` });
     }
-    return reply.code(404).send({ error: `no route ${request.method} ${path}` });
+    reply.code(404).send({ error: `no route ${request.method} ${path}` });
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}` }));
 }

@@ -1,9 +1,11 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, onErrorHookHandler, onResponseHookHandler, onSendHookHandler, preSerializationHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import { errorKind, metrics, metricsRegistry } from '../metrics';
 import type { FeedbackStore } from '../serving/feedback';
 import type { PredictionLog } from '../serving/predictionLog';
+import { ModelUnavailableError, PredictionError } from '../serving/predictor';
+import { RowsError } from '../serving/rows';
 import { callerOf } from './authenticate';
 import { HttpError } from './errors';
 import { FeedbackAccepted, FeedbackBody, ModelParams } from './schemas';
@@ -18,26 +20,42 @@ export interface ServingRoutesDeps {
 type Responses = (ok: Record<number, z.ZodType>, errors: number[]) => Record<string, unknown>;
 
 const PREDICT_ROUTE = '/models/:name/predict';
-const isPredict = (request: FastifyRequest) => request.method === 'POST' && request.routeOptions.url === PREDICT_ROUTE;
+
+/** Failures whose messages are written for the caller (they name a row, field or version, never a secret). */
+const TOLD_TO_CALLER = new Set([RowsError.name, PredictionError.name, ModelUnavailableError.name]);
+/** An error row's text: kind and message for those; for anything else only its kind (the API's log has the rest under the request id). */
+const errorText = (error: Error) => (TOLD_TO_CALLER.has(error.name) ? `${error.name}: ${error.message}` : `${error.name}: internal error (see the API's log for this request id)`);
 
 /**
  * What serving adds around the predict route, without touching its handler:
  * - every predict answer carries the request's id (fastify's request id, a UUID) in `x-request-id`, and a
  *   200 also as `requestId` in the body;
  * - a 200 is observed (latency histogram per model and version, rows predicted) and handed to the
- *   prediction log, which only appends to memory; an error answer is counted by kind;
+ *   prediction log, which only appends to memory; an error answer is counted by kind, and one the chosen
+ *   version failed (its error carries `servedVersion`, see Predictor.predict) is logged as an error row;
  * plus `POST /models/{name}/feedback` and `GET /metrics`.
+ * The hooks are the predict route's own (added as it is declared), so no other route runs them and
+ * they need not ask each request which route it is on.
  */
 export function installServingRoutes(app: FastifyInstance, deps: ServingRoutesDeps, responses: Responses): void {
+  const log = deps.predictionLog;
+  // Label objects per model and version, made once: prom-client hashes them on every observation.
+  const labelsOf = new Map<string, { model: string; version: string }>();
+  const labels = (model: string, version: number) => {
+    const key = `${model}\u0000${version}`;
+    let found = labelsOf.get(key);
+    if (!found) labelsOf.set(key, (found = { model, version: String(version) }));
+    return found;
+  };
   // Plain callbacks, not async ones: these run on every request of the serving fast path.
-  app.addHook('preSerialization', (request, reply, payload: unknown, done) => {
-    if (reply.statusCode !== 200 || !isPredict(request)) return done(null, payload);
-    const answer = payload as { model: string; version: number; predictions: number[] };
+  const preSerialization: preSerializationHookHandler<unknown> = (request, reply, payload, done) => {
+    if (reply.statusCode !== 200) return done(null, payload);
+    const answer = payload as { model: string; version: number; predictions: number[]; requestId?: string };
     const latencyMs = reply.elapsedTime;
-    const labels = { model: answer.model, version: String(answer.version) };
-    metrics.predictSeconds.observe(labels, latencyMs / 1000);
-    metrics.predictions.inc(labels, answer.predictions.length);
-    deps.predictionLog?.record({
+    const at = labels(answer.model, answer.version);
+    metrics.predictSeconds.observe(at, latencyMs / 1000);
+    metrics.predictions.inc(at, answer.predictions.length);
+    log?.record({
       requestId: request.id,
       model: answer.model,
       version: answer.version,
@@ -46,15 +64,38 @@ export function installServingRoutes(app: FastifyInstance, deps: ServingRoutesDe
       latencyMs,
       at: new Date(),
     });
-    done(null, { ...answer, requestId: request.id });
-  });
-  app.addHook('onSend', (request, reply, payload, done) => {
-    if (isPredict(request)) reply.header('x-request-id', request.id);
-    done(null, payload);
-  });
-  app.addHook('onResponse', (request, reply, done) => {
-    if (reply.statusCode >= 400 && isPredict(request)) metrics.predictErrors.inc({ kind: errorKind(reply.statusCode) });
+    answer.requestId = request.id; // the predictor's own fresh object
+    done(null, answer);
+  };
+  // A request that failed once its version was chosen is that version's failure: logged as an error row.
+  const onError: onErrorHookHandler = (request, reply, error, done) => {
+    const version = (error as { servedVersion?: unknown }).servedVersion;
+    if (typeof version === 'number') {
+      log?.record({
+        requestId: request.id,
+        model: (request.params as { name: string }).name,
+        version,
+        rows: (request.body as { rows: Record<string, unknown>[] }).rows,
+        error: errorText(error),
+        latencyMs: reply.elapsedTime,
+        at: new Date(),
+      });
+    }
     done();
+  };
+  const onSend: onSendHookHandler = (request, reply, payload, done) => {
+    reply.header('x-request-id', request.id);
+    done(null, payload);
+  };
+  const onResponse: onResponseHookHandler = (_request, reply, done) => {
+    if (reply.statusCode >= 400) metrics.predictErrors.inc({ kind: errorKind(reply.statusCode) });
+    done();
+  };
+  const hooks = { preSerialization, onError, onSend, onResponse } as const;
+  app.addHook('onRoute', (route) => {
+    if (route.url !== PREDICT_ROUTE || route.method !== 'POST') return;
+    const own = route as unknown as Record<keyof typeof hooks, unknown>;
+    for (const [name, hook] of Object.entries(hooks) as [keyof typeof hooks, unknown][]) own[name] = [...[own[name] ?? []].flat(), hook];
   });
 
   // Prometheus text format. Not an API operation (left out of the OpenAPI document like /health), but

@@ -1,5 +1,6 @@
 import type { ArtifactStore } from '../artifacts/store';
 import type { Logger } from '../logger';
+import { countModelLoad } from '../metrics';
 import type { ModelVersion, Registry } from '../registry/registry';
 import { queryingAliases, type AliasSource } from './aliasCache';
 import { createSession, predictTable, type OnnxSession } from './onnxSession';
@@ -106,7 +107,11 @@ export class Predictor {
       if (canary?.trafficShare && Math.random() < canary.trafficShare) version = canary;
       if (requestId) this.copyToShadow(modelName, version, rows, requestId);
     }
-    const predictions = await this.score(version, rows);
+    const predictions = await this.score(version, rows).catch((err: unknown) => {
+      // A failure once the version is chosen is that version's: it says which (the prediction log's error rows, canary error rates).
+      if (err instanceof Error) Object.assign(err, { servedVersion: version.version });
+      throw err;
+    });
     return { model: modelName, version: version.version, predictions };
   }
 
@@ -183,9 +188,8 @@ export class Predictor {
   private entry(version: ModelVersion): SessionEntry {
     const cached = this.sessions.get(version.id);
     if (cached) return cached;
-    const session = this.store
-      .read(version.artifact)
-      .then(createSession)
+    const loading = this.store.read(version.artifact).then(createSession);
+    const session = countModelLoad(loading, version.modelName, version.version)
       .catch((err: Error) => {
         this.log.error({ err, model: version.modelName, version: version.version }, 'model version cannot be loaded');
         throw new ModelUnavailableError(`version ${version.version} of model "${version.modelName}" cannot be loaded (${err.name}); try again later or ask an operator`);

@@ -9,6 +9,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/in
 import { createLogger } from '../../src/logger';
 import { createPool, migrate } from '../../src/registry/db';
 import { PredictionLog } from '../../src/serving/predictionLog';
+import { PredictionLogRetention, RETENTION_LOCK_KEY } from '../../src/serving/retention';
 import { callApi, resultOf, startHarness, until, waitForStatus, type Harness } from '../support/harness';
 
 /** A real HTTP call to this file's API. */
@@ -72,11 +73,36 @@ describe('prediction log', () => {
       expect(row.latency_ms).toBeLessThan(5_000);
     });
 
-    // An error answer carries a request id too, and is counted by kind, not logged.
-    const bad = await call('POST', `/models/${model}/predict`, 'vic-viewer', { rows: [{ ...car(1), year: 'old' }] });
+    // An error answer before any version was chosen (the body is not a predict body) carries a request id too, and is counted by kind, not logged.
+    const bad = await call('POST', `/models/${model}/predict`, 'vic-viewer', { rows: [] });
     expect(bad.status).toBe(400);
     expect(bad.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const unknown = await call('POST', '/models/no-such-model/predict', 'vic-viewer', { rows: [car(1)] });
+    expect(unknown.status).toBe(404);
+    await call('POST', `/models/${model}/predict`, 'vic-viewer', { rows: [car(1)] }).then((r) => soon('a later prediction flushed', async () => (await loggedRows(r.body.requestId)).length === 1));
     expect(await loggedRows(bad.headers.get('x-request-id')!)).toEqual([]);
+    expect(await loggedRows(unknown.headers.get('x-request-id')!)).toEqual([]);
+  });
+
+  it('logs a request the chosen version failed as one error row: its version, latency, inputs and the error, no prediction', async () => {
+    const failures = [
+      // Rows that do not fit the model's signature (a text where it takes a number; a feature missing): 400.
+      { rows: [car(1), { ...car(2), year: 'old' }], status: 400, error: /^RowsError: rows\[1\]\.year: expected a number or null, got "old"$/ },
+      { rows: [{ make: 'BMW' }], status: 400, error: /^RowsError: rows\[0\]\.\w+: missing/ },
+      // A value so large the model's arithmetic overflows: no finite prediction, 422.
+      { rows: [car(3), { ...car(3), year: 1e308 }], status: 422, error: /^PredictionError: rows\[1\]: the model's prediction is not a finite number/ },
+    ];
+    for (const f of failures) {
+      const r = await call('POST', `/models/${model}/predict${f === failures[0] ? '' : '?version=1'}`, 'vic-viewer', { rows: f.rows }); // by alias, and pinned
+      expect(r.status, JSON.stringify(r.body)).toBe(f.status);
+      const id = r.headers.get('x-request-id')!;
+      const [row, ...more] = await soon('the error row in prediction_log', async () => ((await loggedRows(id)).length > 0 ? loggedRows(id) : null));
+      expect(more).toEqual([]);
+      expect(row).toMatchObject({ request_id: id, row_index: 0, role: 'serve', model_name: model, version: 1, prediction: null, inputs: f.rows });
+      expect(row.error).toMatch(f.error);
+      expect(row.latency_ms).toBeGreaterThan(0);
+      expect(row.latency_ms).toBeLessThan(5_000);
+    }
   });
 
   it('records feedback by request id, joined to its prediction; idempotent; 404 only for an unknown model', async () => {
@@ -163,7 +189,11 @@ describe('prediction log', () => {
       expect(m.get(`lifecycle_worker_activities_started_total{activity="${activity}"}`), activity).toBeGreaterThanOrEqual(1);
       expect(m.get(`lifecycle_worker_activities_completed_total{activity="${activity}"}`), activity).toBeGreaterThanOrEqual(1);
     }
-    expect(m.get('lifecycle_model_loads_total{outcome="ok"}')).toBeGreaterThanOrEqual(1);
+    expect(m.get(`lifecycle_model_loads_total{model="${model}",version="1",outcome="ok"}`)).toBe(1);
+    // Defined for shadow scoring: exposed with their help text even before anything counted.
+    const text = (await call('GET', '/metrics', 'vic-viewer')).text;
+    expect(text).toContain('# TYPE lifecycle_shadow_predictions_total counter');
+    expect(text).toContain('# TYPE lifecycle_shadow_skipped_total counter');
     // Not public, not in the API document.
     expect((await call('GET', '/metrics', null)).status).toBe(401);
     const doc = await call('GET', '/openapi.json', null);
@@ -227,4 +257,98 @@ describe('prediction log against a PostgreSQL that stops and comes back', () => 
       await pool.end();
     }
   }, 120_000);
+
+  it('keeps what a shadow version answered (same request id, role shadow) and a failed shadow answer beside the served one', async () => {
+    const pool = createPool(postgres.connectionString);
+    const log = new PredictionLog(pool, createLogger('fatal'), { capacity: 100, flushIntervalMs: 50, batchRows: 10 });
+    try {
+      const requestId = randomUUID();
+      const rows = [{ x: 1 }, { x: 2 }];
+      const at = new Date();
+      expect(log.record({ requestId, model: 'm', version: 2, rows, predictions: [10, 20], latencyMs: 1.25, at })).toBe(true);
+      expect(log.record({ requestId, model: 'm', version: 3, role: 'shadow', rows, predictions: [11, 19], latencyMs: 2.5, at })).toBe(true);
+      const failed = randomUUID();
+      expect(log.record({ requestId: failed, model: 'm', version: 2, rows, predictions: [1, 2], latencyMs: 1, at })).toBe(true);
+      expect(log.record({ requestId: failed, model: 'm', version: 3, role: 'shadow', rows, error: `PredictionError: ${'x'.repeat(2_000)}`, latencyMs: 3, at })).toBe(true);
+      expect(log.size).toBe(2 + 2 + 2 + 1); // a failed answer is one row
+      await log.flush();
+      const { rows: logged } = await pool.query(
+        'SELECT request_id, row_index, role, version, inputs, prediction, error, latency_ms FROM prediction_log WHERE request_id = ANY($1::uuid[]) ORDER BY request_id = $2 DESC, role, row_index',
+        [[requestId, failed], requestId],
+      );
+      expect(logged.map((r) => [r.request_id === requestId ? 'first' : 'failed', r.role, r.row_index, r.version, r.prediction, r.error?.length ?? null])).toEqual([
+        ['first', 'serve', 0, 2, 10, null],
+        ['first', 'serve', 1, 2, 20, null],
+        ['first', 'shadow', 0, 3, 11, null],
+        ['first', 'shadow', 1, 3, 19, null],
+        ['failed', 'serve', 0, 2, 1, null],
+        ['failed', 'serve', 1, 2, 2, null],
+        ['failed', 'shadow', 0, 3, null, 500], // the message cut to 500 characters
+      ]);
+      expect(logged[2]).toMatchObject({ inputs: { x: 1 }, latency_ms: 2.5 });
+      expect(logged[6]).toMatchObject({ inputs: rows, latency_ms: 3 });
+      expect(logged[6].error).toMatch(/^PredictionError: x+$/);
+    } finally {
+      await log.close();
+      await pool.end();
+    }
+  });
+
+  it('retention deletes rows older than the setting in bounded batches, one process at a time, and keeps the rest', async () => {
+    const pool = createPool(postgres.connectionString);
+    const day = 86_400_000;
+    const now = new Date();
+    const models = ['ret-a', 'ret-b'];
+    try {
+      await pool.query('INSERT INTO models (name) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING', [models]);
+      // Per model: 23 log rows and 5 feedback rows 31-40 days old, 4 log rows and 2 feedback rows 1-29 days old.
+      const ages = (n: number, fromDays: number) => Array.from({ length: n }, (_, i) => new Date(now.getTime() - (fromDays + (i % 9)) * day - i * 1000));
+      const rows: unknown[][] = [];
+      const feedback: unknown[][] = [];
+      for (const m of models) {
+        for (const at of [...ages(23, 31), ...ages(4, 1)]) rows.push([randomUUID(), m, at]);
+        for (const at of [...ages(5, 31), ...ages(2, 20)]) feedback.push([randomUUID(), m, at]);
+      }
+      await pool.query(
+        `INSERT INTO prediction_log (request_id, model_name, version, inputs, prediction, latency_ms, created_at)
+         SELECT id, m, 1, '{}', 0, 1, t FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS u(id, m, t)`,
+        [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2])],
+      );
+      await pool.query(
+        `INSERT INTO prediction_feedback (request_id, model_name, actual, recorded_by, received_at)
+         SELECT id, m, 1, 'test', t FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS u(id, m, t)`,
+        [feedback.map((r) => r[0]), feedback.map((r) => r[1]), feedback.map((r) => r[2])],
+      );
+      const count = async () =>
+        (await pool.query(
+          `SELECT (SELECT count(*)::int FROM prediction_log WHERE model_name = ANY($1)) AS log, (SELECT count(*)::int FROM prediction_log WHERE model_name = ANY($1) AND created_at < $2) AS old_log,
+                  (SELECT count(*)::int FROM prediction_feedback WHERE model_name = ANY($1)) AS feedback, (SELECT count(*)::int FROM prediction_feedback WHERE model_name = ANY($1) AND received_at < $2) AS old_feedback`,
+          [models, new Date(now.getTime() - 30 * day)],
+        )).rows[0];
+      expect(await count()).toEqual({ log: 54, old_log: 46, feedback: 14, old_feedback: 10 });
+
+      const retention = new PredictionLogRetention(pool, createLogger('fatal'), { retentionMs: 30 * day, batchRows: 10, pauseMs: 1 });
+      // Another process sweeping (holding the lock): this one does nothing.
+      const other = await pool.connect();
+      await other.query('SELECT pg_advisory_lock($1)', [RETENTION_LOCK_KEY]);
+      try {
+        expect(await retention.sweep(now)).toEqual({ skipped: true, predictions: 0, feedback: 0, batches: 0 });
+        expect((await count()).old_log).toBe(46);
+      } finally {
+        await other.query('SELECT pg_advisory_unlock($1)', [RETENTION_LOCK_KEY]);
+        other.release();
+      }
+
+      const swept = await retention.sweep(now);
+      // 23 old rows per model in batches of 10: 10, 10, 3; feedback 5 per model: one batch each (other models: one empty batch each).
+      expect(swept).toMatchObject({ skipped: false, predictions: 46, feedback: 10 });
+      const otherModels = (await pool.query('SELECT count(*)::int AS n FROM models')).rows[0].n - models.length;
+      expect(swept.batches).toBe(3 * 2 + 1 * 2 + 2 * otherModels);
+      expect(await count()).toEqual({ log: 8, old_log: 0, feedback: 4, old_feedback: 0 });
+      expect(await retention.sweep(now)).toMatchObject({ predictions: 0, feedback: 0 });
+      await retention.close();
+    } finally {
+      await pool.end();
+    }
+  });
 });
