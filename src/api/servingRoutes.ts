@@ -4,8 +4,7 @@ import type { z } from 'zod';
 import { errorKind, metrics, metricsRegistry } from '../metrics';
 import type { FeedbackStore } from '../serving/feedback';
 import type { PredictionLog } from '../serving/predictionLog';
-import { ModelUnavailableError, PredictionError } from '../serving/predictor';
-import { RowsError } from '../serving/rows';
+import { failureText } from '../serving/predictor';
 import { callerOf } from './authenticate';
 import { HttpError } from './errors';
 import { FeedbackAccepted, FeedbackBody, ModelParams } from './schemas';
@@ -21,10 +20,6 @@ type Responses = (ok: Record<number, z.ZodType>, errors: number[]) => Record<str
 
 const PREDICT_ROUTE = '/models/:name/predict';
 
-/** Failures whose messages are written for the caller (they name a row, field or version, never a secret). */
-const TOLD_TO_CALLER = new Set([RowsError.name, PredictionError.name, ModelUnavailableError.name]);
-/** An error row's text: kind and message for those; for anything else only its kind (the API's log has the rest under the request id). */
-const errorText = (error: Error) => (TOLD_TO_CALLER.has(error.name) ? `${error.name}: ${error.message}` : `${error.name}: internal error (see the API's log for this request id)`);
 
 /**
  * What serving adds around the predict route, without touching its handler:
@@ -76,7 +71,7 @@ export function installServingRoutes(app: FastifyInstance, deps: ServingRoutesDe
         model: (request.params as { name: string }).name,
         version,
         rows: (request.body as { rows: Record<string, unknown>[] }).rows,
-        error: errorText(error),
+        error: failureText(error),
         latencyMs: reply.elapsedTime,
         at: new Date(),
       });

@@ -4,7 +4,7 @@ import { countModelLoad } from '../metrics';
 import type { ModelVersion, Registry } from '../registry/registry';
 import { queryingAliases, type AliasSource } from './aliasCache';
 import { createSession, predictTable, type OnnxSession } from './onnxSession';
-import { rowsToTable } from './rows';
+import { rowsToTable, RowsError } from './rows';
 
 export class ModelNotDeployedError extends Error {
   override name = 'ModelNotDeployedError';
@@ -31,6 +31,12 @@ export interface PredictTarget {
   version?: number;
   alias?: string;
 }
+
+/** Failures whose messages are written for the caller (they name a row, field or version, never a secret). */
+const TOLD_TO_CALLER = new Set([RowsError.name, PredictionError.name, ModelUnavailableError.name]);
+/** A failure as the prediction log keeps it: kind and message for those; for anything else only its kind (the API's log has the rest). */
+export const failureText = (error: Error) =>
+  (TOLD_TO_CALLER.has(error.name) ? `${error.name}: ${error.message}` : `${error.name}: internal error (see the API's log for this request id)`).slice(0, 500);
 
 /** A shadow version's answer to a copy of a served request: never sent to the caller, only logged. */
 export interface ShadowAnswer {
@@ -154,7 +160,7 @@ export class Predictor {
       this.score(shadow, rows)
         .then(
           (predictions) => sink({ ...answer, predictions, latencyMs: performance.now() - started }),
-          (err: Error) => sink({ ...answer, error: `${err.name}: ${err.message}`, latencyMs: performance.now() - started }),
+          (err: Error) => sink({ ...answer, error: failureText(err), latencyMs: performance.now() - started }),
         )
         .finally(() => this.shadowsInFlight--);
     });
