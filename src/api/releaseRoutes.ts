@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { requesterProof } from '../auth/approvalToken';
 import type { Registry } from '../registry/registry';
 import { formatZodError, ModelName } from '../schemas/lifecycle';
-import { AliasBody, AliasName, isManagedAlias, MANAGED_ALIASES, ROLLBACK_WORKFLOW, RollbackInput, type RollbackResult } from '../schemas/release';
+import { AliasBody, AliasDeleteQuery, AliasName, isManagedAlias, MANAGED_ALIASES, ROLLBACK_WORKFLOW, RollbackInput, type RollbackResult } from '../schemas/release';
 import { ModelName as ModelNameAttribute } from '../workflows/searchAttributes';
 import { callerOf } from './authenticate';
 import { HttpError } from './errors';
@@ -40,7 +40,6 @@ const RollbackAnswer = z.object({
   pending: z.string().optional(),
 });
 const AliasAnswer = z.object({ model: z.string(), alias: z.string(), version: z.number().nullable(), previousVersion: z.number().nullable() });
-const AliasDeleteQuery = z.strictObject({ reason: AliasBody.shape.reason });
 
 /**
  * Rollbacks and the team's own aliases: `POST /models/{name}/rollback` (a `rollbackModel` workflow, so

@@ -179,16 +179,19 @@ export const LifecycleInput = z
     trigger: LifecycleTrigger.default('manual'),
   })
   .strict()
-  .superRefine((input, ctx) => {
-    if (input.features.includes(input.target)) {
-      ctx.addIssue({ code: 'custom', path: ['features'], message: `must not contain the target column "${input.target}"` });
-    }
-    const seen = new Set<string>();
-    input.features.forEach((f, i) => {
-      if (seen.has(f)) ctx.addIssue({ code: 'custom', path: ['features', i], message: `"${f}" is listed twice` });
-      seen.add(f);
-    });
+  .superRefine(checkColumns);
+
+/** The target is not a feature, and no feature is listed twice (also checked on retraining templates). */
+export function checkColumns(input: { target: string; features: string[] }, ctx: z.RefinementCtx): void {
+  if (input.features.includes(input.target)) {
+    ctx.addIssue({ code: 'custom', path: ['features'], message: `must not contain the target column "${input.target}"` });
+  }
+  const seen = new Set<string>();
+  input.features.forEach((f, i) => {
+    if (seen.has(f)) ctx.addIssue({ code: 'custom', path: ['features', i], message: `"${f}" is listed twice` });
+    seen.add(f);
   });
+}
 
 export type LifecycleInput = z.infer<typeof LifecycleInput>;
 export type LifecycleInputRaw = z.input<typeof LifecycleInput>;

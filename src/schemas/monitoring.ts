@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Duration, LifecycleInput, ModelName } from './lifecycle';
+import { checkColumns, Duration, LifecycleInput, ModelName } from './lifecycle';
 
 /**
  * Inputs of the workflows that close the loop: the drift monitor and retraining. One schema each, used by
@@ -12,7 +12,7 @@ import { Duration, LifecycleInput, ModelName } from './lifecycle';
  * so a glob or prefix (e.g. `s3://sales/cars/*.parquet`) always reads the latest data.
  */
 const SET_BY_RETRAINING = { modelName: true, requestedBy: true, requesterProof: true, trigger: true } as const;
-export const RetrainingTemplate = z.strictObject({ ...LifecycleInput.shape }).omit(SET_BY_RETRAINING);
+export const RetrainingTemplate = z.strictObject({ ...LifecycleInput.shape }).omit(SET_BY_RETRAINING).superRefine(checkColumns);
 export type RetrainingTemplate = z.infer<typeof RetrainingTemplate>;
 
 /** Input of the `retrainModel` workflow: starts one retraining lifecycle for a model (nightly schedule, drift). */

@@ -12,6 +12,8 @@ export const MANAGED_ALIASES = ['production', 'canary', 'shadow'] as const;
 export const isManagedAlias = (alias: string) => (MANAGED_ALIASES as readonly string[]).includes(alias);
 
 const Reason = z.string().trim().min(1, 'must say why (it is kept in the alias history)').max(2000);
+/** A version number as the registry stores it (PostgreSQL integer). */
+const VersionNumber = z.number().int().min(1).max(2_147_483_647);
 
 /**
  * Input of the `rollbackModel` workflow (API, CLI, `temporal workflow start`). Without `toVersion`, the
@@ -22,7 +24,7 @@ const Reason = z.string().trim().min(1, 'must say why (it is kept in the alias h
 export const RollbackInput = z.strictObject({
   modelName: ModelName,
   alias: z.enum(['production', 'canary']).default('production'),
-  toVersion: z.number().int().min(1).optional(),
+  toVersion: VersionNumber.optional(),
   reason: Reason,
   /** Set by the API from the caller's token; from the plain Temporal CLI it is unverified unless proven. */
   requestedBy: Identity.default('unknown'),
@@ -42,6 +44,8 @@ export interface RollbackResult {
 }
 
 /** Body of `PUT /models/{name}/aliases/{alias}`: point a team alias at a version. */
-export const AliasBody = z.strictObject({ version: z.number().int().min(1), reason: Reason });
+export const AliasBody = z.strictObject({ version: VersionNumber, reason: Reason });
+/** `DELETE …/aliases/{alias}?reason=`: shorter, as a URL must stay within the server's header limit. */
+export const AliasDeleteQuery = z.strictObject({ reason: Reason.max(500) });
 
 export const ROLLBACK_WORKFLOW = 'rollbackModel';

@@ -197,3 +197,15 @@ describe('DecisionSignal', () => {
     expect(DecisionSignal.safeParse({ approver: 'bob', token: 't', comment: 'x'.repeat(2000) }).success).toBe(true);
   });
 });
+
+describe('RetrainInput', () => {
+  it('checks its lifecycle template like a lifecycle input: the target is not a feature', async () => {
+    const { RetrainInput } = await import('../../src/schemas/monitoring');
+    const parsed = RetrainInput.safeParse({ modelName: 'cars', trigger: 'schedule', lifecycle: { datasetUri: 'x.csv', target: 'price', features: ['price', 'km', 'km'], approvers: ['alice'] } });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([
+      'lifecycle.features: must not contain the target column "price"',
+      'lifecycle.features.2: "km" is listed twice',
+    ]);
+  });
+});
