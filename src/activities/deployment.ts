@@ -59,23 +59,25 @@ export function deploymentActivities(deps: ActivityDeps) {
      */
     async startRelease(input: { modelName: string; versionId: number; alias: Release; trafficShare?: number; round: number; movedBy: string }): Promise<void> {
       const { workflowId, runId } = currentRun();
-      const version = await loadable(input.versionId);
-      await deps.registry.moveAlias({
-        modelName: input.modelName,
-        alias: input.alias,
-        versionId: version.id,
-        trafficShare: input.trafficShare ?? null,
-        movedBy: input.movedBy,
-        reason: `${input.alias} of lifecycle ${workflowId}`,
-        moveKey: `${workflowId}/${runId}/${input.alias}/${input.round}`,
-        statuses: { to: input.alias },
+      await heartbeating('start-release', async () => {
+        const version = await loadable(input.versionId);
+        await deps.registry.moveAlias({
+          modelName: input.modelName,
+          alias: input.alias,
+          versionId: version.id,
+          trafficShare: input.trafficShare ?? null,
+          movedBy: input.movedBy,
+          reason: `${input.alias} of lifecycle ${workflowId}`,
+          moveKey: `${workflowId}/${runId}/${input.alias}/${input.round}`,
+          statuses: { to: input.alias },
+        });
       });
     },
 
     /** Removes the run's canary or shadow alias (only if it still points at the candidate) and sets the candidate's status. */
     async endRelease(input: { modelName: string; versionId: number; alias: Release; round: number; status: ModelVersionStatus; reason: string }): Promise<void> {
       const { workflowId, runId } = currentRun();
-      await deps.registry.removeAlias({
+      await heartbeating('end-release', () => deps.registry.removeAlias({
         modelName: input.modelName,
         alias: input.alias,
         expectedVersionId: input.versionId,
@@ -83,13 +85,13 @@ export function deploymentActivities(deps: ActivityDeps) {
         reason: input.reason,
         moveKey: `${workflowId}/${runId}/${input.alias}/${input.round}/end`,
         status: input.status,
-      });
+      }));
     },
 
     /** The canary against the champion since the canary started, from the prediction log. */
     async checkCanary(input: { modelName: string; canaryVersion: number; championVersion: number; since: string; policy: CanaryPolicy }): Promise<CanaryCheck> {
       const until = new Date().toISOString();
-      const stats = await servedStats(deps.registry.pool, input.modelName, [input.canaryVersion, input.championVersion], input.since, until);
+      const stats = await heartbeating('read', () => servedStats(deps.registry.pool, input.modelName, [input.canaryVersion, input.championVersion], input.since, until));
       return judgeCanary(input.policy, stats.get(input.canaryVersion)!, stats.get(input.championVersion)!, until);
     },
 
@@ -97,7 +99,7 @@ export function deploymentActivities(deps: ActivityDeps) {
     async reportShadow(input: { modelName: string; candidateVersion: number; championVersion: number; since: string; policy: ShadowPolicy }): Promise<ShadowReport> {
       const until = new Date().toISOString();
       const ids = { championVersion: input.championVersion, candidateVersion: input.candidateVersion, since: input.since, until };
-      const stats = await agreementStats(deps.registry.pool, { modelName: input.modelName, ...ids, tolerance: input.policy.tolerance });
+      const stats = await heartbeating('read', () => agreementStats(deps.registry.pool, { modelName: input.modelName, ...ids, tolerance: input.policy.tolerance }));
       return judgeShadow(input.policy, stats, ids);
     },
   };

@@ -53,10 +53,12 @@ function controlActivities() {
     retry,
   });
   const { checkRequester, reviewDecision } = proxyActivities<LifecycleActivities>({ taskQueue, startToCloseTimeout: '15 seconds', retry });
-  // Releases: alias moves (an artifact check first) and reads of the prediction log.
+  // Releases: alias moves (an artifact check first) and reads of the prediction log. They heartbeat like
+  // the deploy, so a worker lost during one costs seconds, not the start-to-close timeout.
   const { startRelease, endRelease, checkCanary, reportShadow } = proxyActivities<LifecycleActivities>({
     taskQueue,
-    startToCloseTimeout: '2 minutes',
+    startToCloseTimeout: '5 minutes',
+    heartbeatTimeout: '10 seconds',
     scheduleToCloseTimeout: RETRY_BUDGET,
     retry,
   });
