@@ -306,6 +306,14 @@ describe('profileColumnar on small data', () => {
     expect(v.numeric!.histogram.counts).toEqual(counts);
   });
 
+  it('distinct of a column of few values is the HyperLogLog estimate over every row (38 for these 37 values)', async () => {
+    const lines = Array.from({ length: 3700 }, (_, i) => `level ${i % 37}`);
+    const profile = await profileCsv(`v\n${lines.join('\n')}\n`);
+    const [direct] = await withDuckDB({}, (db) => queryRows(db, `SELECT approx_count_distinct(v) AS d FROM (VALUES ${lines.map((l) => `('${l}')`).join(', ')}) t(v)`));
+    expect(direct.d).toBe(38);
+    expect(profile.columns[0].categorical).toMatchObject({ distinct: 38, otherCount: 0 });
+  });
+
   // A running variance update (var_pop) was 3e-14 off here; sums of squared deviations about the mean,
   // compensated, are exact on these values (multiples of 0.25, so the exact m2 is known).
   it('m2 of 1,200,000 values far from zero is exact to within rounding of the result', async () => {
