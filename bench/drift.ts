@@ -14,7 +14,9 @@
  * `rows_per_s` is both sides' rows (2 × N) over the seconds of both profiles plus the comparison;
  * `monitor_s` is what a monitor run pays (the reference's profile is stored at ingest): the current
  * side's profile plus the comparison;
- * `peak_rss_mb` is this process's peak (DuckDB's memory is in it). With `--compare evidently`, Evidently
+ * `peak_rss_mb` is this process's peak (DuckDB's memory is in it); `profile_cpu_s` and `drift_cpu_s` are
+ * the CPU seconds of both profiles and of the comparison (steadier than wall time on a shared machine),
+ * `load_1m` the machine's load average at the end. With `--compare evidently`, Evidently
  * 0.7's DataDriftPreset at its defaults scores the same two files in a venv the bench makes
  * (scripts/fixtures/evidently_drift.py); `evidently_s` is its Report.run alone (reading the files and
  * starting Python not counted), `speedup` is evidently_s over our profile + drift seconds, and
@@ -104,6 +106,7 @@ async function benchFile(rows: number, side: Side, engine: EngineOptions): Promi
 }
 
 const round = (x: number) => Math.round(x * 100) / 100;
+const cpuSeconds = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1e6;
 
 export default async function drift(options: Record<string, string>) {
   const o = Options.parse(options);
@@ -116,6 +119,7 @@ export default async function drift(options: Record<string, string>) {
     const features = FEATURES.map(({ name, kind }) => ({ name, kind }));
 
     rss.reset();
+    const cpu = process.cpuUsage();
     let start = performance.now();
     const reference = await withDuckDB(engine, (db) => profileColumnar(db, files.reference, dataset));
     const referenceProfileS = (performance.now() - start) / 1000;
@@ -123,10 +127,12 @@ export default async function drift(options: Record<string, string>) {
     const profiles = { reference, current: await withDuckDB(engine, (db) => profileColumnar(db, files.current, dataset)) };
     const currentProfileS = (performance.now() - start) / 1000;
     const profileS = referenceProfileS + currentProfileS;
+    const profileCpu = process.cpuUsage(cpu);
     start = performance.now();
     const onProgress = (step: string) => console.error(`  ${step}: ${((performance.now() - start) / 1000).toFixed(2)} s`);
     const result = await compareDatasets({ table: files.reference, profile: profiles.reference }, { table: files.current, profile: profiles.current }, features, DriftPolicy.parse({}), { ...engine, onProgress });
     const driftS = (performance.now() - start) / 1000;
+    const driftCpu = process.cpuUsage(cpu);
     const peak = rss.peakMb();
     for (const f of result.features) console.error(`${f.feature.padEnd(12)} ${f.test.padEnd(14)} ${f.statistic.toPrecision(4).padStart(10)} ±${f.approximationError.toPrecision(2)} ${f.drifted ? 'DRIFT' : ''}`);
     for (const finding of result.findings) console.error(`  ${finding}`);
@@ -141,6 +147,10 @@ export default async function drift(options: Record<string, string>) {
       // A monitor run: the reference's profile is stored at ingest, only the current side is profiled.
       monitor_s: round(currentProfileS + driftS),
       peak_rss_mb: peak,
+      // CPU seconds of this process (DuckDB's threads too): steadier than wall time on a shared machine.
+      profile_cpu_s: round(cpuSeconds(profileCpu)),
+      drift_cpu_s: round(cpuSeconds(driftCpu) - cpuSeconds(profileCpu)),
+      load_1m: round(os.loadavg()[0]),
       drifted: result.driftedFeatures,
       dataset_drift: result.datasetDrift,
     };

@@ -306,6 +306,36 @@ describe('profileColumnar on small data', () => {
     expect(v.numeric!.histogram.counts).toEqual(counts);
   });
 
+  it('distinct of a column of few values is the HyperLogLog estimate over every row (38 for these 37 values)', async () => {
+    const lines = Array.from({ length: 3700 }, (_, i) => `level ${i % 37}`);
+    const profile = await profileCsv(`v\n${lines.join('\n')}\n`);
+    const [direct] = await withDuckDB({}, (db) => queryRows(db, `SELECT approx_count_distinct(v) AS d FROM (VALUES ${lines.map((l) => `('${l}')`).join(', ')}) t(v)`));
+    expect(direct.d).toBe(38);
+    expect(profile.columns[0].categorical).toMatchObject({ distinct: 38, otherCount: 0 });
+  });
+
+  // A running variance update (var_pop) was 3e-14 off here; sums of squared deviations about the mean,
+  // compensated, are exact on these values (multiples of 0.25, so the exact m2 is known).
+  it('m2 of 1,200,000 values far from zero is exact to within rounding of the result', async () => {
+    const rows = 1_200_000;
+    const out = path.join(dir, `m2-${++counter}.parquet`);
+    const profile = await withDuckDB({}, async (db) => {
+      await db.run(`COPY (SELECT 1000 + i % 4 + (i % 3) * 0.25 AS x FROM range(${rows}) t(i)) TO '${out}' (FORMAT parquet)`);
+      return profileColumnar(db, out, { rows, delimiter: null, columns: [{ name: 'x', storedAs: 'numeric', hasNumbers: true }] });
+    });
+    // In quarters: q = 4000 + 4 (i mod 4) + (i mod 3); m2 = (n Σq² − (Σq)²) / (16 n), exactly in integers.
+    let [sum, squares] = [0n, 0n];
+    for (let i = 0; i < rows; i++) {
+      const q = BigInt(4000 + 4 * (i % 4) + (i % 3));
+      [sum, squares] = [sum + q, squares + q * q];
+    }
+    const m2 = Number(BigInt(rows) * squares - sum * sum) / (16 * rows);
+    const n = profile.columns[0].numeric!;
+    expect(n.mean).toBe(Number(sum) / 4 / rows);
+    expect(Math.abs(n.m2 - m2) / m2).toBeLessThanOrEqual(Number.EPSILON);
+    expect(n.std).toBe(Math.sqrt(n.m2 / rows));
+  });
+
   // Engine bug (reported): DuckDB 1.5's reservoir_quantile keeps the first 65,536 values it sees instead of
   // a uniform sample, so on data sorted by the column (dates, ids, a sorted target) the quantiles are those
   // of the first 65,536 rows: here the median of 1..100,000 comes out as 32,768.
