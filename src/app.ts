@@ -16,6 +16,7 @@ import { createPool } from './registry/db';
 import type { SupervisorStatus } from './infra/supervisor';
 import { MonitoringRegistry } from './registry/monitoring';
 import { Registry } from './registry/registry';
+import type { ReportLinkOptions } from './reports/links';
 import { AliasCache } from './serving/aliasCache';
 import { Predictor } from './serving/predictor';
 import { FeedbackStore } from './serving/feedback';
@@ -92,7 +93,7 @@ export async function startWorker(
     engine: { memoryLimit: ctx.config.DATA_MEMORY_LIMIT, spillDir: path.join(scratch, 'duckdb') },
     scratchDir: scratch,
     notifications: ctx.config.notifications,
-    reportLinks: { secret: ctx.secrets.approvalSecret, baseUrl: ctx.config.PUBLIC_API_URL ?? `http://${ctx.config.API_HOST}:${ctx.config.API_PORT}`, ttlMs: msToNumber(ctx.config.REPORT_LINK_TTL) },
+    reportLinks: reportLinkOptions(ctx),
   };
   const create = async () => {
     const connection = await NativeConnection.connect({ address: ctx.temporalAddress });
@@ -262,6 +263,7 @@ export async function startApi(
     store,
     log: ctx.log,
     approvalTokenTtlMs: msToNumber(ctx.config.APPROVAL_TOKEN_TTL),
+    reportLinks: reportLinkOptions(ctx),
     authFailuresPerMinute: ctx.config.AUTH_FAILURES_PER_MINUTE,
     temporalCli: { path: options.temporalCliPath ?? 'temporal', address: ctx.temporalAddress, namespace: ctx.config.TEMPORAL_NAMESPACE },
     readiness,
@@ -287,4 +289,9 @@ export async function startApi(
       await pool.end();
     },
   };
+}
+
+/** Report links as approvers open them: through the API's public address, signed with the product's secret. */
+function reportLinkOptions(ctx: AppContext): ReportLinkOptions {
+  return { secret: ctx.secrets.approvalSecret, baseUrl: ctx.config.PUBLIC_API_URL ?? `http://${ctx.config.API_HOST}:${ctx.config.API_PORT}`, ttlMs: msToNumber(ctx.config.REPORT_LINK_TTL) };
 }

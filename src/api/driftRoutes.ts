@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { SourcePolicy } from '../data/source';
 import type { MonitoringRegistry } from '../registry/monitoring';
 import type { Registry } from '../registry/registry';
-import { reportLink } from '../reports/links';
+import { reportLink, type ReportLinkOptions } from '../reports/links';
 import { formatZodError } from '../schemas/lifecycle';
 import { DRIFT_MONITOR_WORKFLOW, DriftMonitorInput } from '../schemas/monitoring';
 import { ModelName } from '../workflows/searchAttributes';
@@ -20,8 +20,8 @@ export interface DriftRoutesDeps {
   registry: Registry;
   monitoring: MonitoringRegistry;
   approvalSecret: string;
-  /** How long the report links in the history open (REPORT_LINK_TTL). Default 1 day. */
-  reportLinkTtlMs?: number;
+  /** How report links in the history are made (PUBLIC_API_URL, REPORT_LINK_TTL); default: relative links that open for a day. */
+  reportLinks?: ReportLinkOptions;
   sources?: SourcePolicy;
 }
 
@@ -58,7 +58,7 @@ const DriftStarted = z.object({ workflowId: z.string(), runId: z.string(), histo
 /** `GET /models/{name}/drift` (the drift history) and `POST /models/{name}/drift` (run the monitor now). */
 export function installDriftRoutes(app: FastifyInstance, deps: DriftRoutesDeps, responses: Responses): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
-  const ttlMs = deps.reportLinkTtlMs ?? 86_400_000;
+  const links = deps.reportLinks ?? { secret: deps.approvalSecret, baseUrl: '', ttlMs: 86_400_000 };
 
   api.get(
     '/models/:name/drift',
@@ -72,7 +72,7 @@ export function installDriftRoutes(app: FastifyInstance, deps: DriftRoutesDeps, 
         modelName: request.params.name,
         runs: runs.map(({ modelName: _, ...run }) => ({
           ...run,
-          reportUrl: run.reportHtml ? reportLink(run.reportHtml, { secret: deps.approvalSecret, baseUrl: '', ttlMs }) : null,
+          reportUrl: run.reportHtml ? reportLink(run.reportHtml, links) : null,
         })),
       } as z.infer<typeof DriftHistory>;
     },

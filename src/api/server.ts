@@ -10,6 +10,7 @@ import { requesterProof } from '../auth/approvalToken';
 import type { SourcePolicy } from '../data/source';
 import type { Logger } from '../logger';
 import type { Registry } from '../registry/registry';
+import type { ReportLinkOptions } from '../reports/links';
 import { formatZodError, LifecycleInput } from '../schemas/lifecycle';
 import type { Predictor } from '../serving/predictor';
 import { statusQuery, WORKFLOW_TYPE } from '../workflows/definitions';
@@ -63,6 +64,8 @@ export interface ApiDeps {
   serving?: ServingRoutesDeps;
   /** Drift history and the monitor's start (src/api/driftRoutes.ts); without it there are no drift routes. */
   monitoring?: MonitoringRegistry;
+  /** How the API makes report links (PUBLIC_API_URL, REPORT_LINK_TTL, the product's secret). */
+  reportLinks?: ReportLinkOptions;
   /** The schedules file `POST /schedules/apply` applies (SCHEDULES_FILE). */
   schedulesFile?: string;
 }

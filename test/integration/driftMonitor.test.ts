@@ -147,7 +147,10 @@ describe('drift monitor', () => {
     const latest = history.body.runs[0];
     expect(latest).toMatchObject({ verdict: 'drifted', retraining: { state: 'already-running' } });
     expect(latest.driftShare).toBeGreaterThanOrEqual(0.5);
-    const page = await fetch(`${h.api!.url}${latest.reportUrl}`);
+    // The link is absolute, through PUBLIC_API_URL (here API_PORT=0, so only its path and query are reached).
+    const link = new URL(latest.reportUrl);
+    expect(link.pathname).toBe('/reports/view');
+    const page = await fetch(`${h.api!.url}${link.pathname}${link.search}`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
     const html = await page.text();
