@@ -76,3 +76,10 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
   failureLogged.add(request);
   return send(500, 'internal error');
 }
+
+/** The message at the root of an error's causes (a failed workflow's: the activity's ApplicationFailure, which names the problem). */
+export function rootMessage(err: Error): string {
+  let e: (Error & { cause?: unknown }) | undefined = err;
+  while (e?.cause instanceof Error) e = e.cause as Error & { cause?: unknown };
+  return e?.message ?? String(err);
+}

@@ -8,7 +8,7 @@ import { formatZodError, ModelName } from '../schemas/lifecycle';
 import { AliasBody, AliasDeleteQuery, AliasName, isManagedAlias, MANAGED_ALIASES, ROLLBACK_WORKFLOW, RollbackInput, type RollbackResult } from '../schemas/release';
 import { ModelName as ModelNameAttribute } from '../workflows/searchAttributes';
 import { callerOf } from './authenticate';
-import { HttpError } from './errors';
+import { HttpError, rootMessage } from './errors';
 
 export interface ReleaseRoutesDeps {
   temporal: Client;
@@ -17,13 +17,6 @@ export interface ReleaseRoutesDeps {
   approvalSecret: string;
   /** How long a rollback is waited for before answering 202 with its workflow id. Default 30 s. */
   rollbackWaitMs?: number;
-}
-
-/** The failure at the root of a failed workflow (the activity's ApplicationFailure names the problem). */
-function innermost(err: Error): Error {
-  let e = err;
-  while (e.cause instanceof Error) e = e.cause;
-  return e;
 }
 
 type Responses = (ok: Record<number, z.ZodType>, errors: number[]) => Record<string, unknown>;
@@ -84,7 +77,7 @@ export function installReleaseRoutes(app: FastifyInstance, deps: ReleaseRoutesDe
         if (!result) return reply.code(202).send({ workflowId, result: null, pending: `not finished within ${waitMs / 1000} s; follow it as workflow ${workflowId}` });
         return reply.code(200).send({ workflowId, result });
       } catch (err) {
-        if (err instanceof WorkflowFailedError) throw new HttpError(409, `rollback refused: ${innermost(err).message}`);
+        if (err instanceof WorkflowFailedError) throw new HttpError(409, `rollback refused: ${rootMessage(err)}`);
         throw err;
       } finally {
         clearTimeout(timer);

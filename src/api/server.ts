@@ -18,7 +18,7 @@ import { LifecycleStage, ModelName } from '../workflows/searchAttributes';
 import { callerOf, installAuthentication } from './authenticate';
 import { checkDatasetUris } from './datasetCheck';
 import { decide, issueToken, openRun, type DecisionDeps } from './decisions';
-import { errorHandler, failureLogged, HttpError } from './errors';
+import { errorHandler, failureLogged, HttpError, rootMessage } from './errors';
 import { installHealthRoutes, READINESS_CHECK_TIMEOUT_MS, type DependencyCheck } from './health';
 import { installJsonBodyParser } from './jsonBody';
 import { predictSerializerCompiler, predictValidatorCompiler } from './predictFast';
@@ -382,8 +382,3 @@ function installMethodNotAllowed(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}` }));
 }
 
-function rootMessage(err: Error): string {
-  let e: (Error & { cause?: unknown }) | undefined = err;
-  while (e?.cause instanceof Error) e = e.cause as Error & { cause?: unknown };
-  return e?.message ?? String(err);
-}

@@ -21,6 +21,9 @@ export interface CanaryCheck {
   reasons: string[];
 }
 
+/** Answered requests a side before p99 latencies are compared. */
+export const LATENCY_SAMPLES = 100;
+
 const pct = (x: number) => `${(x * 100).toFixed(x < 0.1 ? 2 : 1)}%`;
 const ms = (x: number) => `${x.toFixed(2)} ms`;
 const rate = (s: ServedStats) => (s.requests === 0 ? 0 : s.errors / s.requests);
@@ -44,7 +47,8 @@ export function judgeCanary(policy: CanaryPolicy, canary: ServedStats, champion:
     reasons.push(`errors rose: ${errorLine}`);
   } else reasons.push(`errors held: ${errorLine}`);
 
-  if (canary.p99Ms !== null && champion.p99Ms !== null) {
+  const answered = (x: ServedStats) => x.requests - x.errors;
+  if (answered(canary) >= LATENCY_SAMPLES && answered(champion) >= LATENCY_SAMPLES && canary.p99Ms !== null && champion.p99Ms !== null) {
     const limit = Math.max(champion.p99Ms * policy.maxLatencyRatio, champion.p99Ms + policy.latencySlackMs);
     const latencyLine = `p99 latency ${ms(canary.p99Ms)} vs the champion's ${ms(champion.p99Ms)}; allowed up to ${ms(limit)}`;
     if (canary.p99Ms > limit) {
@@ -52,7 +56,8 @@ export function judgeCanary(policy: CanaryPolicy, canary: ServedStats, champion:
       reasons.push(`latency rose: ${latencyLine}`);
     } else reasons.push(`latency held: ${latencyLine}`);
   } else {
-    reasons.push(canary.p99Ms === null ? 'latency not judged: the canary answered no request successfully' : 'latency not judged: the champion answered no request in the window');
+    // Below that, the p99 is the slowest request or two: one GC pause would roll a good canary back.
+    reasons.push(`latency not judged: a p99 needs at least ${LATENCY_SAMPLES} answered requests a side (canary ${answered(canary)}, champion ${answered(champion)})`);
   }
   return { at, canary, champion, verdict: failing ? 'failing' : 'healthy', reasons };
 }
