@@ -155,20 +155,25 @@ export default async function loadBench(raw: Record<string, string>) {
     let approvedAt = 0;
     let reachedApproval = 0;
     const outcomes: Record<string, number> = {};
+    let approvalRounds = 0;
     await pool(ids, options.clients, async (id) => {
+      let approvedOnce = false;
       for (;;) {
         // Polling for the stage, as a dashboard would: the summary view never waits for a worker.
         const r = await api('GET', `/lifecycles/${id}?view=summary`, 'local-engineer');
         statusReads.push(r.ms);
         if (Math.random() < 0.1) fullReads.push((await api('GET', `/lifecycles/${id}`, 'local-engineer')).ms);
         if (r.json.stage === 'awaiting-approval') {
-          reachedApproval++;
+          // Runs of one model approved together: all but one find production moved, are evaluated
+          // again against the new champion and wait for a new approval (compare-and-set deploys).
+          if (!approvedOnce) reachedApproval++;
+          else approvalRounds++;
+          approvedOnce = true;
           approvedAt = performance.now();
           const a = await api('POST', `/lifecycles/${id}/approve`, 'local-approver', { comment: 'bench' });
           approvals.push(a.ms);
-          break;
         }
-        if (r.json.temporalStatus !== 'RUNNING') break;
+        if (r.json.temporalStatus !== 'RUNNING' || r.json.stage === 'done') break;
         await sleep(500);
       }
       const done = await untilStage(id, ['done']);
@@ -194,6 +199,7 @@ export default async function loadBench(raw: Record<string, string>) {
       full_status_read_p50_ms: round(quantile(fullReads, 0.5)),
       full_status_read_p99_ms: round(quantile(fullReads, 0.99)),
       approve_p99_ms: round(quantile(approvals, 0.99)),
+      approvals_of_later_rounds: approvalRounds,
       predict_p50_ms_idle: round(quantile(idlePredict, 0.5)),
       predict_p99_ms_idle: round(quantile(idlePredict, 0.99)),
       predict_p50_ms_under_load: round(quantile(loadPredict, 0.5)),
