@@ -12,7 +12,8 @@ import { DriftPolicy } from '../../src/schemas/monitoring';
 /**
  * The monitor's false-positive rate, measured on the statistics engine over many seeds: reference and
  * current drawn from the same distribution (the used-car generator with different seeds), each typed and
- * profiled by the ingest's own code, compared with Evidently's default policy. Its power on the shift
+ * profiled by the ingest's own code, compared with the product's default policy (Evidently's, with the
+ * two-sample chi-square for small references). Its power on the shift
  * the workflow test uses is measured the same way, so the test fails if the engine flags everything too.
  */
 const FEATURES = [
@@ -78,7 +79,7 @@ async function rates(referenceRows: number, currentRows: number, shifted: boolea
   return { feature: featureFlags / (seeds * FEATURES.length), dataset: datasetFlags / seeds, tests: Object.keys(byTest).sort(), rate };
 }
 
-describe('drift verdicts over many seeds (Evidently defaults)', () => {
+describe('drift verdicts over many seeds (the default policy)', () => {
   it('small reference (≤ 1,000 rows): KS and the two-sample chi-square flag about 5% of features by chance, and datasets rarely', async () => {
     const r = await rates(800, 800, false, SEEDS);
     console.log('small reference, same distribution:', JSON.stringify(r));
