@@ -39,6 +39,12 @@ export const metrics = {
     labelNames: ['model', 'version', 'outcome'] as const,
     registers: [metricsRegistry],
   }),
+  inferenceBatchRequests: new client.Histogram({
+    name: 'lifecycle_inference_batch_requests',
+    help: 'Requests scored by one ONNX Runtime run (dynamic batching: the requests that arrived together share a run)',
+    buckets: [1, 2, 4, 8, 16, 32, 64],
+    registers: [metricsRegistry],
+  }),
   shadowPredictions: new client.Counter({
     name: 'lifecycle_shadow_predictions_total',
     help: 'Rows a shadow version scored on a copy of the traffic (never sent to the caller), by model and shadow version',

@@ -3,7 +3,8 @@ import type { Logger } from '../logger';
 import { countModelLoad } from '../metrics';
 import type { ModelVersion, Registry } from '../registry/registry';
 import { queryingAliases, type AliasSource } from './aliasCache';
-import { createSession, predictTable, type OnnxSession } from './onnxSession';
+import { BatchScorer } from './batchScorer';
+import { createSession } from './onnxSession';
 import { rowsToTable, RowsError } from './rows';
 
 export class ModelNotDeployedError extends Error {
@@ -68,8 +69,8 @@ export interface PredictorOptions {
 
 interface SessionEntry {
   version: ModelVersion;
-  session: Promise<OnnxSession>;
-  ready: OnnxSession | null;
+  session: Promise<BatchScorer>;
+  ready: BatchScorer | null;
   inFlight: number;
   lastUsed: number;
 }
@@ -78,7 +79,7 @@ interface SessionEntry {
  * Serves a model's versions with ONNX Runtime. Aliases come from the alias source (in memory, moved by
  * notifications); a moved alias is published only after its new session loaded, so a deploy never makes a
  * request wait or fail. Sessions are cached per version, the artifact's hash checked before ONNX Runtime
- * loads it. A session no alias points at any more is released once it has had no request for
+ * loads it; the requests a session gets together are scored in one run (BatchScorer). A session no alias points at any more is released once it has had no request for
  * `releaseAfterMs` (requests in flight on it always finish).
  */
 export class Predictor {
@@ -124,12 +125,12 @@ export class Predictor {
   /** Scores the rows with a version; the caller's problems (bad rows, non-finite answers) are thrown as such. */
   private async score(version: ModelVersion, rows: Record<string, unknown>[]): Promise<number[]> {
     const entry = this.entry(version);
-    const session = entry.ready ?? (await entry.session);
+    const scorer = entry.ready ?? (await entry.session);
     const table = rowsToTable(rows, version.signature);
     entry.inFlight++;
     let output: Float64Array;
     try {
-      output = await predictTable(session, version.signature, table);
+      output = await scorer.score(table);
     } finally {
       entry.inFlight--;
       entry.lastUsed = Date.now();
@@ -194,7 +195,7 @@ export class Predictor {
   private entry(version: ModelVersion): SessionEntry {
     const cached = this.sessions.get(version.id);
     if (cached) return cached;
-    const loading = this.store.read(version.artifact).then(createSession);
+    const loading = this.store.read(version.artifact).then(createSession).then((session) => new BatchScorer(session, version.signature));
     const session = countModelLoad(loading, version.modelName, version.version)
       .catch((err: Error) => {
         this.log.error({ err, model: version.modelName, version: version.version }, 'model version cannot be loaded');
@@ -219,7 +220,7 @@ export class Predictor {
       if (entry.inFlight > 0 || now - entry.lastUsed < this.releaseAfterMs) continue;
       if (this.aliases.isAliased(entry.version.modelName, id)) continue;
       this.sessions.delete(id);
-      void entry.session.then((s) => s.release()).catch(() => {});
+      void entry.session.then((s) => s.session.release()).catch(() => {});
       this.log.info({ model: entry.version.modelName, version: entry.version.version }, 'model released');
     }
   }
@@ -231,7 +232,7 @@ export class Predictor {
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);
-    await Promise.allSettled([...this.sessions.values()].map(async (e) => (await e.session).release()));
+    await Promise.allSettled([...this.sessions.values()].map(async (e) => (await e.session).session.release()));
     this.sessions.clear();
   }
 }
