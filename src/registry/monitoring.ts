@@ -134,17 +134,18 @@ export class MonitoringRegistry {
   }
 
   /**
-   * The model's served, answered predictions logged in [from, to), in pages of `pageRows` (keyset order:
-   * time, request, row), so a window of millions of rows never sits in memory at once.
+   * The model's served, answered predictions logged in [from, to), row by row, in pages of `pageRows`
+   * (keyset order: time, request, row), so a window of millions of rows never sits in memory at once.
    */
   async *predictionLogPages(modelName: string, from: string, to: string, pageRows: number): AsyncGenerator<{ inputs: Record<string, unknown>; prediction: number }[]> {
     let after: [string, string, number] | null = null;
     for (;;) {
       const result: pg.QueryResult = await this.pool.query(
-        `SELECT inputs, prediction, created_at::text AS created_at_text, request_id, row_index FROM prediction_log
-         WHERE model_name = $1 AND role = 'serve' AND prediction IS NOT NULL AND created_at >= $2 AND created_at < $3
-           AND ($4::timestamptz IS NULL OR (created_at, request_id, row_index) > ($4::timestamptz, $5::uuid, $6::int))
-         ORDER BY created_at, request_id, row_index LIMIT $7`,
+        `SELECT e.row AS inputs, l.predictions[e.i] AS prediction, l.created_at::text AS created_at_text, l.request_id, e.i
+         FROM prediction_log l CROSS JOIN LATERAL json_array_elements(l.inputs) WITH ORDINALITY AS e(row, i)
+         WHERE l.model_name = $1 AND l.role = 'serve' AND l.predictions IS NOT NULL AND l.created_at >= $2 AND l.created_at < $3
+           AND ($4::timestamptz IS NULL OR (l.created_at, l.request_id, e.i) > ($4::timestamptz, $5::uuid, $6::bigint))
+         ORDER BY l.created_at, l.request_id, e.i LIMIT $7`,
         [modelName, from, to, after?.[0] ?? null, after?.[1] ?? null, after?.[2] ?? null, pageRows],
       );
       const rows: any[] = result.rows;
@@ -152,16 +153,17 @@ export class MonitoringRegistry {
       yield rows.map((r) => ({ inputs: r.inputs, prediction: r.prediction }));
       const last: any = rows[rows.length - 1];
       // Microseconds matter to the keyset: PostgreSQL's own text of the timestamp, not a JavaScript Date.
-      after = [last.created_at_text, last.request_id, last.row_index];
+      after = [last.created_at_text, last.request_id, Number(last.i)];
       if (rows.length < pageRows) return;
     }
   }
 
-  /** Predictions of one version in [from, to) whose ground truth arrived, with it. */
+  /** Predictions of one version in [from, to) whose ground truth arrived, with it (feedback row i is predictions[i + 1]). */
   async feedbackPairs(modelName: string, version: number, from: string, to: string): Promise<{ predicted: Float64Array; actual: Float64Array }> {
     const { rows } = await this.pool.query(
-      `SELECT l.prediction, f.actual FROM prediction_log l JOIN prediction_feedback f USING (request_id, row_index)
-       WHERE l.model_name = $1 AND l.version = $2 AND l.role = 'serve' AND l.prediction IS NOT NULL AND l.created_at >= $3 AND l.created_at < $4`,
+      `SELECT l.predictions[f.row_index + 1] AS prediction, f.actual FROM prediction_log l JOIN prediction_feedback f USING (request_id)
+       WHERE l.model_name = $1 AND l.version = $2 AND l.role = 'serve' AND l.created_at >= $3 AND l.created_at < $4
+         AND l.predictions[f.row_index + 1] IS NOT NULL`,
       [modelName, version, from, to],
     );
     return { predicted: Float64Array.from(rows, (r) => r.prediction), actual: Float64Array.from(rows, (r) => r.actual) };

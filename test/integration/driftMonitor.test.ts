@@ -64,7 +64,7 @@ async function serve(rows: Car[]): Promise<{ requestId: string; row: number; pre
   await until('the predictions in the log', async () => (await logged()) === before + rows.length);
   return out;
 }
-const logged = async () => (await db.query('SELECT count(*)::int AS n FROM prediction_log WHERE model_name = $1', [model])).rows[0].n as number;
+const logged = async () => (await db.query('SELECT coalesce(sum(cardinality(predictions)), 0)::int AS n FROM prediction_log WHERE model_name = $1', [model])).rows[0].n as number;
 /** Time passes: what was logged so far falls out of the next run's window. */
 const age = () => db.query(`UPDATE prediction_log SET created_at = created_at - interval '2 days' WHERE model_name = $1`, [model]);
 

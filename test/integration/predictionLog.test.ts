@@ -8,6 +8,8 @@ import { usedCarsCsv, USED_CAR_FEATURES, USED_CAR_TARGET } from '../../src/demo/
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/infra/embeddedPostgres';
 import { createLogger } from '../../src/logger';
 import { createPool, migrate } from '../../src/registry/db';
+import { MonitoringRegistry } from '../../src/registry/monitoring';
+import { FeedbackStore } from '../../src/serving/feedback';
 import { PredictionLog } from '../../src/serving/predictionLog';
 import { PredictionLogRetention, RETENTION_LOCK_KEY } from '../../src/serving/retention';
 import { callApi, resultOf, startHarness, until, waitForStatus, type Harness } from '../support/harness';
@@ -56,22 +58,25 @@ async function scrape(): Promise<Map<string, number>> {
   }
   return out;
 }
+/** The request's rows in prediction_log: one per role that answered it. */
 const loggedRows = async (requestId: string) =>
-  (await db.query('SELECT * FROM prediction_log WHERE request_id = $1 ORDER BY row_index', [requestId])).rows;
+  (await db.query('SELECT * FROM prediction_log WHERE request_id = $1 ORDER BY role', [requestId])).rows;
 
 describe('prediction log', () => {
-  it('logs every row with its request id, model, version, inputs, output and latency', async () => {
+  it('logs every request as one row: its request id, model, version, rows, predictions and latency', async () => {
     const rows = [car(1), car(2), car(3)];
     const r = await call('POST', `/models/${model}/predict`, 'vic-viewer', { rows });
     expect(r.status).toBe(200);
     expect(r.body.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(r.headers.get('x-request-id')).toBe(r.body.requestId);
-    const logged = await soon('the rows in prediction_log', async () => ((await loggedRows(r.body.requestId)).length === 3 ? loggedRows(r.body.requestId) : null));
-    logged.forEach((row, i) => {
-      expect(row).toMatchObject({ request_id: r.body.requestId, row_index: i, model_name: model, version: 1, inputs: rows[i], prediction: r.body.predictions[i] });
-      expect(row.latency_ms).toBeGreaterThan(0);
-      expect(row.latency_ms).toBeLessThan(5_000);
-    });
+    const [row, ...more] = await soon('the request in prediction_log', async () => ((await loggedRows(r.body.requestId)).length > 0 ? loggedRows(r.body.requestId) : null));
+    expect(more).toEqual([]);
+    expect(row).toMatchObject({ request_id: r.body.requestId, role: 'serve', model_name: model, version: 1, inputs: rows, predictions: r.body.predictions, error: null });
+    expect(row.latency_ms).toBeGreaterThan(0);
+    expect(row.latency_ms).toBeLessThan(5_000);
+    // Version 7 ids: time first, so the log's key grows at its end.
+    expect(r.body.requestId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
+    expect(Math.abs(parseInt(r.body.requestId.replace('-', '').slice(0, 12), 16) - Date.now())).toBeLessThan(60_000);
 
     // An error answer before any version was chosen (the body is not a predict body) carries a request id too, and is counted by kind, not logged.
     const bad = await call('POST', `/models/${model}/predict`, 'vic-viewer', { rows: [] });
@@ -98,7 +103,7 @@ describe('prediction log', () => {
       const id = r.headers.get('x-request-id')!;
       const [row, ...more] = await soon('the error row in prediction_log', async () => ((await loggedRows(id)).length > 0 ? loggedRows(id) : null));
       expect(more).toEqual([]);
-      expect(row).toMatchObject({ request_id: id, row_index: 0, role: 'serve', model_name: model, version: 1, prediction: null, inputs: f.rows });
+      expect(row).toMatchObject({ request_id: id, role: 'serve', model_name: model, version: 1, predictions: null, inputs: f.rows });
       expect(row.error).toMatch(f.error);
       expect(row.latency_ms).toBeGreaterThan(0);
       expect(row.latency_ms).toBeLessThan(5_000);
@@ -115,10 +120,10 @@ describe('prediction log', () => {
     expect(await call('POST', `/models/${model}/feedback`, 'ada-admin', batch)).toMatchObject({ status: 202, body: { accepted: 2 } });
     expect((await call('POST', `/models/${model}/feedback`, 'ada-admin', batch)).status).toBe(202); // again: nothing changes
 
-    await soon('the prediction flushed', async () => (await loggedRows(id)).length === 2);
+    await soon('the prediction flushed', async () => (await loggedRows(id)).length === 1);
     const joined = await db.query(
-      `SELECT l.row_index, l.prediction, f.actual, f.recorded_by FROM prediction_log l JOIN prediction_feedback f USING (request_id, row_index)
-       WHERE l.request_id = $1 ORDER BY l.row_index`,
+      `SELECT f.row_index, l.predictions[f.row_index + 1] AS prediction, f.actual, f.recorded_by FROM prediction_log l JOIN prediction_feedback f USING (request_id)
+       WHERE l.request_id = $1 ORDER BY f.row_index`,
       [id],
     );
     expect(joined.rows).toEqual([
@@ -168,7 +173,7 @@ describe('prediction log', () => {
     expect(slowest).toBeLessThan(1_000);
     await soon('the buffer drained', async () => (await scrape()).get('lifecycle_prediction_log_buffer_rows') === 0);
     // The first 300 rows were kept (the newest dropped), in order.
-    const logged = await db.query('SELECT request_id, count(*)::int AS n FROM prediction_log WHERE request_id = ANY($1::uuid[]) GROUP BY request_id', [ids]);
+    const logged = await db.query('SELECT request_id, cardinality(predictions) AS n FROM prediction_log WHERE request_id = ANY($1::uuid[])', [ids]);
     const byId = new Map(logged.rows.map((r) => [r.request_id, r.n]));
     expect(ids.map((id) => byId.get(id) ?? 0)).toEqual(ids.map((_, i) => (i < CAPACITY / 10 ? 10 : 0)));
     // And new predictions are logged again.
@@ -249,7 +254,7 @@ describe('prediction log against a PostgreSQL that stops and comes back', () => 
       log.record(fresh);
       await log.flush();
       const check = createPool(postgres.connectionString);
-      const { rows } = await check.query('SELECT count(*)::int AS n, count(*) FILTER (WHERE request_id = $1)::int AS fresh FROM prediction_log', [fresh.requestId]);
+      const { rows } = await check.query('SELECT sum(cardinality(predictions))::int AS n, sum(cardinality(predictions)) FILTER (WHERE request_id = $1)::int AS fresh FROM prediction_log', [fresh.requestId]);
       await check.end();
       expect(rows[0]).toEqual({ n: 10 + 1_000 + 3, fresh: 3 });
     } finally {
@@ -270,24 +275,82 @@ describe('prediction log against a PostgreSQL that stops and comes back', () => 
       const failed = randomUUID();
       expect(log.record({ requestId: failed, model: 'm', version: 2, rows, predictions: [1, 2], latencyMs: 1, at })).toBe(true);
       expect(log.record({ requestId: failed, model: 'm', version: 3, role: 'shadow', rows, error: `PredictionError: ${'x'.repeat(2_000)}`, latencyMs: 3, at })).toBe(true);
-      expect(log.size).toBe(2 + 2 + 2 + 1); // a failed answer is one row
+      expect(log.size).toBe(4 * 2); // a failed answer counts its request's rows
       await log.flush();
       const { rows: logged } = await pool.query(
-        'SELECT request_id, row_index, role, version, inputs, prediction, error, latency_ms FROM prediction_log WHERE request_id = ANY($1::uuid[]) ORDER BY request_id = $2 DESC, role, row_index',
+        'SELECT request_id, role, version, inputs, predictions, error, latency_ms, created_at FROM prediction_log WHERE request_id = ANY($1::uuid[]) ORDER BY request_id = $2 DESC, role',
         [[requestId, failed], requestId],
       );
-      expect(logged.map((r) => [r.request_id === requestId ? 'first' : 'failed', r.role, r.row_index, r.version, r.prediction, r.error?.length ?? null])).toEqual([
-        ['first', 'serve', 0, 2, 10, null],
-        ['first', 'serve', 1, 2, 20, null],
-        ['first', 'shadow', 0, 3, 11, null],
-        ['first', 'shadow', 1, 3, 19, null],
-        ['failed', 'serve', 0, 2, 1, null],
-        ['failed', 'serve', 1, 2, 2, null],
-        ['failed', 'shadow', 0, 3, null, 500], // the message cut to 500 characters
+      expect(logged.map((r) => [r.request_id === requestId ? 'first' : 'failed', r.role, r.version, r.predictions, r.error?.length ?? null])).toEqual([
+        ['first', 'serve', 2, [10, 20], null],
+        ['first', 'shadow', 3, [11, 19], null],
+        ['failed', 'serve', 2, [1, 2], null],
+        ['failed', 'shadow', 3, null, 500], // the message cut to 500 characters
       ]);
-      expect(logged[2]).toMatchObject({ inputs: { x: 1 }, latency_ms: 2.5 });
-      expect(logged[6]).toMatchObject({ inputs: rows, latency_ms: 3 });
-      expect(logged[6].error).toMatch(/^PredictionError: x+$/);
+      expect(logged[1]).toMatchObject({ inputs: rows, latency_ms: 2.5, created_at: at });
+      expect(logged[3]).toMatchObject({ inputs: rows, latency_ms: 3 });
+      expect(logged[3].error).toMatch(/^PredictionError: x+$/);
+    } finally {
+      await log.close();
+      await pool.end();
+    }
+  });
+
+  it('stores any text a request sends as sent (a NUL in an error made storable), and rewrites a batch that meets a request already written without duplicating or losing one', async () => {
+    const pool = createPool(postgres.connectionString);
+    const log = new PredictionLog(pool, createLogger('fatal'), { capacity: 100, flushIntervalMs: 50, batchRows: 50 });
+    try {
+      const at = new Date();
+      // COPY's own escapes, JSON's, a NUL and a lone surrogate (jsonb refuses both, and the whole batch was lost).
+      const hostile = { 'tab\tkey': 'a\\b\tc\nd\re', 'nul\u0000key': 'x\u0000y', lone: 'p\ud800q', quote: '"\'{}[],', car: '🚗', '\\N': '\\N' };
+      const first = { requestId: randomUUID(), model: 'm', version: 1, rows: [hostile], predictions: [1.5], latencyMs: 1, at };
+      expect(log.record(first)).toBe(true);
+      await log.flush();
+      // The same request again (an earlier try committed though its answer was lost) in one batch with a new one.
+      const second = { requestId: randomUUID(), model: 'm', version: 1, rows: [{ x: 1 }], error: 'RowsError: a\\b\twith\ttabs\nand \u0000', latencyMs: 2, at };
+      log.record(first);
+      log.record(second);
+      await log.flush();
+      expect(log.totals).toMatchObject({ written: 3, dropped: 0, failedFlushes: 0 });
+      const { rows } = await pool.query('SELECT request_id, inputs, predictions, error FROM prediction_log WHERE request_id = ANY($1::uuid[]) ORDER BY latency_ms', [[first.requestId, second.requestId]]);
+      expect(rows).toEqual([
+        { request_id: first.requestId, inputs: [hostile], predictions: [1.5], error: null },
+        { request_id: second.requestId, inputs: [{ x: 1 }], predictions: null, error: 'RowsError: a\\b\twith\ttabs\nand \ufffd' },
+      ]);
+    } finally {
+      await log.close();
+      await pool.end();
+    }
+  });
+
+  it('reads served predictions back row by row, in pages that split requests, each row once and in order; feedback meets its row', async () => {
+    const pool = createPool(postgres.connectionString);
+    const log = new PredictionLog(pool, createLogger('fatal'), { capacity: 100, flushIntervalMs: 50, batchRows: 50 });
+    const monitoring = new MonitoringRegistry(pool);
+    try {
+      const t0 = Date.now();
+      const request = (n: number, k: number, extra: object = {}) => ({
+        requestId: randomUUID(), model: 'pages', version: 4, rows: Array.from({ length: n }, (_, i) => ({ k, i })),
+        predictions: Array.from({ length: n }, (_, i) => k * 10 + i), latencyMs: 1, at: new Date(t0 + k), ...extra,
+      });
+      const served = [request(1, 1), request(3, 2), request(2, 3), request(4, 4)];
+      for (const r of served) log.record(r);
+      // Neither a failed request nor a shadow's answer is served data.
+      log.record({ ...request(2, 5), predictions: undefined, error: 'RowsError: no' });
+      log.record({ ...served[1], role: 'shadow', predictions: [0, 0, 0] });
+      await log.flush();
+      const pages: { inputs: Record<string, unknown>; prediction: number }[][] = [];
+      for await (const page of monitoring.predictionLogPages('pages', new Date(t0).toISOString(), new Date(t0 + 60_000).toISOString(), 3)) pages.push(page);
+      expect(pages.map((p) => p.length)).toEqual([3, 3, 3, 1]);
+      expect(pages.flat()).toEqual(served.flatMap((r) => r.rows.map((row, i) => ({ inputs: row, prediction: r.predictions[i] }))));
+
+      await new FeedbackStore(pool).record('pages', [
+        { requestId: served[1].requestId, row: 2, actual: 99 },
+        { requestId: served[3].requestId, row: 0, actual: 7 },
+        { requestId: served[3].requestId, row: 4, actual: 1 }, // no such row: nothing to pair it with
+      ], 'test');
+      const pairs = await monitoring.feedbackPairs('pages', 4, new Date(t0).toISOString(), new Date(t0 + 60_000).toISOString());
+      expect([...pairs.predicted].map((p, i) => [p, pairs.actual[i]]).sort((a, b) => a[0] - b[0])).toEqual([[22, 99], [40, 7]]);
     } finally {
       await log.close();
       await pool.end();
@@ -310,8 +373,8 @@ describe('prediction log against a PostgreSQL that stops and comes back', () => 
         for (const at of [...ages(5, 31), ...ages(2, 20)]) feedback.push([randomUUID(), m, at]);
       }
       await pool.query(
-        `INSERT INTO prediction_log (request_id, model_name, version, inputs, prediction, latency_ms, created_at)
-         SELECT id, m, 1, '{}', 0, 1, t FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS u(id, m, t)`,
+        `INSERT INTO prediction_log (request_id, model_name, version, inputs, predictions, latency_ms, created_at)
+         SELECT id, m, 1, '[{}]', '{0}', 1, t FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS u(id, m, t)`,
         [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2])],
       );
       await pool.query(
