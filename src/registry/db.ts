@@ -4,7 +4,7 @@ import pg from 'pg';
 import { runner } from 'node-pg-migrate';
 import type { Logger } from '../logger';
 
-const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
+export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
 
 /** How long a query waits for a connection (a new one, or a free one from the pool) before failing. */
 export const CONNECT_TIMEOUT_MS = 3_000;
