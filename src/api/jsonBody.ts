@@ -7,14 +7,25 @@ import { HttpError } from './errors';
  * This one says what is wrong and where. `JSON.parse` itself creates `__proto__` as a plain own key,
  * so parsing first and then looking for the key is safe.
  */
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The JSON body's text as received (null without one): the prediction log keeps rows as sent. */
+    jsonText: string | null;
+  }
+}
+
 export function installJsonBodyParser(app: FastifyInstance): void {
+  app.decorateRequest('jsonText', null);
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    let value: unknown;
     try {
-      done(null, parseJsonBody(body as string));
+      value = parseJsonBody(body as string);
     } catch (err) {
-      done(err as Error, undefined);
+      return done(err as Error, undefined);
     }
+    request.jsonText = body as string;
+    done(null, value);
   });
   // A POST without a body means "no options": validate it as `{}`, so a route whose fields are all
   // optional works with a bare POST and a route with required fields names them.

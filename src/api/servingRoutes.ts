@@ -7,6 +7,7 @@ import type { PredictionLog } from '../serving/predictionLog';
 import { failureText } from '../serving/predictor';
 import { callerOf } from './authenticate';
 import { HttpError } from './errors';
+import { rowsJsonOf } from './predictFast';
 import { FeedbackAccepted, FeedbackBody, ModelParams } from './schemas';
 
 export interface ServingRoutesDeps {
@@ -55,6 +56,7 @@ export function installServingRoutes(app: FastifyInstance, deps: ServingRoutesDe
       model: answer.model,
       version: answer.version,
       rows: (request.body as { rows: Record<string, unknown>[] }).rows,
+      rowsJson: rowsJsonOf(request.jsonText),
       predictions: answer.predictions,
       latencyMs,
       at: new Date(),
@@ -71,6 +73,7 @@ export function installServingRoutes(app: FastifyInstance, deps: ServingRoutesDe
         model: (request.params as { name: string }).name,
         version,
         rows: (request.body as { rows: Record<string, unknown>[] }).rows,
+        rowsJson: rowsJsonOf(request.jsonText),
         error: failureText(error),
         latencyMs: reply.elapsedTime,
         at: new Date(),

@@ -20,6 +20,8 @@ export type ServedPrediction = {
   /** Default `serve`. */
   role?: PredictionRole;
   rows: readonly Record<string, unknown>[];
+  /** The rows as the client wrote them (a JSON array's text), when the caller has it: logged instead of serialising `rows`. */
+  rowsJson?: string;
   latencyMs: number;
   at: Date;
 } & (
@@ -68,7 +70,7 @@ const POSTGRES_EPOCH_MS = Date.UTC(2000, 0, 1);
 /** The `prediction_log` tuple of one request as a version answered it. */
 function entryOf(p: ServedPrediction): Entry {
   const role = p.role ?? 'serve';
-  const inputs = JSON.stringify(p.rows); // json, stored as is: NUL escapes and lone surrogates included
+  const inputs = p.rowsJson ?? JSON.stringify(p.rows); // json, stored as is: NUL escapes and lone surrogates included
   const error = p.predictions ? null : p.error.slice(0, MAX_ERROR_CHARS).replaceAll('\0', '\uFFFD'); // a text column cannot hold NUL
   const n = p.predictions ? p.predictions.length : 0;
   const [roleBytes, modelBytes, inputBytes, errorBytes] = [role, p.model, inputs, error ?? ''].map((t) => Buffer.byteLength(t));

@@ -12,7 +12,7 @@ import { MonitoringRegistry } from '../../src/registry/monitoring';
 import { FeedbackStore } from '../../src/serving/feedback';
 import { PredictionLog } from '../../src/serving/predictionLog';
 import { PredictionLogRetention, RETENTION_LOCK_KEY } from '../../src/serving/retention';
-import { callApi, resultOf, startHarness, until, waitForStatus, type Harness } from '../support/harness';
+import { callApi, resultOf, startHarness, tokenOf, until, waitForStatus, type Harness } from '../support/harness';
 
 /** A real HTTP call to this file's API. */
 const call = (method: string, route: string, as: string | null, body?: unknown) => callApi(h.api!.url, method, route, as, body);
@@ -87,6 +87,20 @@ describe('prediction log', () => {
     await call('POST', `/models/${model}/predict`, 'vic-viewer', { rows: [car(1)] }).then((r) => soon('a later prediction flushed', async () => (await loggedRows(r.body.requestId)).length === 1));
     expect(await loggedRows(bad.headers.get('x-request-id')!)).toEqual([]);
     expect(await loggedRows(unknown.headers.get('x-request-id')!)).toEqual([]);
+  });
+
+  it('logs the rows as the client wrote them (spacing and number spelling kept), and the parsed rows when the text is ambiguous', async () => {
+    const send = async (text: string) => {
+      const r = await fetch(`${h.api!.url}/models/${model}/predict`, { method: 'POST', headers: { authorization: `Bearer ${tokenOf('vic-viewer')}`, 'content-type': 'application/json' }, body: text });
+      expect(r.status).toBe(200);
+      const id = r.headers.get('x-request-id')!;
+      return soon('the request in prediction_log', async () => (await db.query('SELECT inputs::text AS text, inputs FROM prediction_log WHERE request_id = $1', [id])).rows[0]);
+    };
+    const rows = '[ {"make": "BMW", "model": "X3", "year": 2018.0, "mileage_km": 6.4e4, "fuel": null, "region": "north"} ]';
+    expect((await send(`{ "rows" :\n ${rows} }`)).text).toBe(rows);
+    // A repeated key: JSON.parse (and so the answer) took the last rows; so does the log.
+    const repeated = await send(`{"rows": [{"make": "Fiat"}], "rows": ${rows}}`);
+    expect(repeated.inputs).toEqual(JSON.parse(rows));
   });
 
   it('logs a request the chosen version failed as one error row: its version, latency, inputs and the error, no prediction', async () => {

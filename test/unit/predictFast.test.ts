@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isPredictBody } from '../../src/api/predictFast';
+import { isPredictBody, rowsJsonOf } from '../../src/api/predictFast';
+import { mulberry32 } from '../../src/domain/split';
 import { MAX_PREDICT_ROWS, PredictBody } from '../../src/api/schemas';
 
 const row = { make: 'BMW', year: 2020, mileage_km: null };
@@ -36,5 +37,48 @@ describe('the predict body fast check', () => {
       const expected = PredictBody.safeParse(body).success && !JSON.stringify(body)?.includes('__proto__');
       expect([body, isPredictBody(body)]).toEqual([body, expected]);
     }
+  });
+});
+
+describe('rowsJsonOf: the rows of a predict body as the client wrote them', () => {
+  it('cuts the array out of the text, whitespace and number spelling kept', () => {
+    const text = ' {\n  "rows" :\t[ {"make": "BMW", "price": 1.50, "note": "] [ } {"}, {"make":null} ]\r\n} ';
+    expect(rowsJsonOf(text)).toBe('[ {"make": "BMW", "price": 1.50, "note": "] [ } {"}, {"make":null} ]');
+  });
+
+  it('gives nothing (the caller serialises) for a repeated or escaped key, "rows" inside a value, or no text', () => {
+    for (const text of [
+      '{"rows": [{"a": 1}], "rows": [{"a": 2}]}', // JSON.parse keeps the last: cutting would log the wrong rows
+      '{"rows": [{"a": 1}], "\\u0072ows": [{"a": 2}]}',
+      '{"\\u0072ows": [{"a": 1}]}',
+      '{"rows": [{"a": "say \\"rows"}]}',
+      '{"rows": [{"rows": 1}]}',
+    ]) {
+      expect(isPredictBody(JSON.parse(text)), text).toBe(true);
+      expect(rowsJsonOf(text), text).toBeUndefined();
+    }
+    expect(rowsJsonOf(null)).toBeUndefined();
+  });
+
+  it('whenever it cuts, the cut text parses to exactly the rows JSON.parse gave (random bodies with hostile strings)', () => {
+    const rand = mulberry32(7);
+    const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
+    const strings = ['a', '[', ']', '{', '}', '"', '\\', 'rows', '"rows"', 'x"rows":[', '\u00e9', '\u2028', '🚗', ' ', ''];
+    const ws = () => pick(['', ' ', '\n', '\t', '\r\n  ']);
+    let cut = 0;
+    for (let n = 0; n < 2_000; n++) {
+      const rows = Array.from({ length: 1 + Math.floor(rand() * 4) }, () =>
+        Object.fromEntries(Array.from({ length: Math.floor(rand() * 4) }, () => [pick(strings) + pick(strings), pick([1.5, -0, 1e21, null, pick(strings) + pick(strings)])])),
+      );
+      const key = pick(['"rows"', '"rows"', '"rows"', '"\\u0072ows"']);
+      const text = `${ws()}{${ws()}${key}${ws()}:${ws()}${JSON.stringify(rows, null, pick([0, 1, '\t']))}${ws()}}${ws()}`;
+      const body = JSON.parse(text);
+      if (!isPredictBody(body)) continue;
+      const json = rowsJsonOf(text);
+      if (json === undefined) continue;
+      cut++;
+      expect(JSON.parse(json)).toEqual(body.rows);
+    }
+    expect(cut).toBeGreaterThan(500);
   });
 });
