@@ -1,12 +1,13 @@
 /**
  * Serving throughput and latency, the product against a bare server, in one run:
- *   npm run bench -- serving [--seconds 10] [--rate 500] [--connections 16] [--api same|own]
+ *   npm run bench -- serving [--seconds 10] [--rate 500] [--connections 16] [--api own|same]
  *
  * Deploys a model through two real lifecycles (v1, then v2 in production), then loads from a separate
  * process (bench/_load.ts: autocannon on loopback):
- * - the product's `POST /models/{name}/predict`, as in production: auth on, request validation, the API
- *   in the same process as the worker (`--api same`, as under `npm start`) or in its own process
- *   (`--api own`, src/api/main.ts), logs at info written to a file;
+ * - the product's `POST /models/{name}/predict`, as in production: auth on, request validation, prediction
+ *   logging, the API in its own process (`--api own`, the default: src/api/main.ts, as docker-compose and
+ *   the README's production deployment run it) or in the worker's process (`--api same`, as under
+ *   `npm start`), logs at info written to a file;
  * - a bare `node:http` server (bench/_bareServer.ts, its own process) that parses the body and calls
  *   `session.run` on the same ONNX file;
  * with single-row and 100-row requests at maximum throughput (`--connections`), single-row latency at a
@@ -40,8 +41,8 @@ const Options = z
     seconds: z.coerce.number().min(2).max(600).default(10),
     rate: z.coerce.number().int().min(1).max(100_000).default(500),
     connections: z.coerce.number().int().min(1).max(1024).default(16),
-    /** `same`: the API in the worker's process, as under `npm start`; `own`: the API alone (src/api/main.ts), as in a split deployment. */
-    api: z.enum(['same', 'own']).default('same'),
+    /** `own`: the API alone (src/api/main.ts), as in production; `same`: the API in the worker's process, as under `npm start`. */
+    api: z.enum(['own', 'same']).default('own'),
   })
   .strict();
 
