@@ -96,7 +96,7 @@ if (job.rate) {
   report(result.duration, result.errors + result.timeouts + failedStatus);
 }
 
-function report(duration: number, errors: number): never {
+function report(duration: number, errors: number): void {
   latencies.sort((a, b) => a - b);
   const q = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : null);
   const ok = latencies.length;
@@ -112,6 +112,7 @@ function report(duration: number, errors: number): never {
       max_ms: latencies[latencies.length - 1] ?? null,
       ...(job.ids ? { request_ids: requestIds } : {}),
     })}\n`,
+    // Exit once the line is out: a steady run's request ids fill the pipe, and an exit cut the line short.
+    () => process.exit(0),
   );
-  process.exit(0);
 }
