@@ -1,12 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from './errors';
 
-/**
- * The API's JSON body parser. fastify's default one answers every refusal with "Body is not valid
- * JSON", including a `__proto__` key (its prototype-poisoning guard), which leaves the client guessing.
- * This one says what is wrong and where. `JSON.parse` itself creates `__proto__` as a plain own key,
- * so parsing first and then looking for the key is safe.
- */
 declare module 'fastify' {
   interface FastifyRequest {
     /** The JSON body's text as received (null without one): the prediction log keeps rows as sent. */
@@ -14,6 +8,12 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * The API's JSON body parser. fastify's default one answers every refusal with "Body is not valid
+ * JSON", including a `__proto__` key (its prototype-poisoning guard), which leaves the client guessing.
+ * This one says what is wrong and where. `JSON.parse` itself creates `__proto__` as a plain own key,
+ * so parsing first and then looking for the key is safe.
+ */
 export function installJsonBodyParser(app: FastifyInstance): void {
   app.decorateRequest('jsonText', null);
   app.removeContentTypeParser('application/json');
