@@ -1,4 +1,4 @@
-import { concatTables, type Table } from '../domain/table';
+import type { Table } from '../domain/table';
 import { metrics } from '../metrics';
 import type { ModelSignature } from '../registry/registry';
 import { predictTable, type OnnxSession } from './onnxSession';
@@ -56,7 +56,7 @@ export class BatchScorer {
     if (group.length === 1) return this.runAlone(group[0]);
     let output: Float64Array;
     try {
-      output = await predictTable(this.session, this.signature, concatTables(group.map((w) => w.table)));
+      output = await predictTable(this.session, this.signature, group.map((w) => w.table));
     } catch {
       return void group.forEach((w) => this.runAlone(w));
     }

@@ -10,8 +10,8 @@ export function createSession(bytes: Uint8Array): Promise<OnnxSession> {
   return ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
 }
 
-/** Scores every row of a table with a model that takes raw feature columns. */
-export async function predictTable(session: OnnxSession, signature: ModelSignature, table: Table): Promise<Float64Array> {
+/** Scores every row of a table (or of several, one after another, in one run) with a model that takes raw feature columns. */
+export async function predictTable(session: OnnxSession, signature: ModelSignature, table: Table | readonly Table[]): Promise<Float64Array> {
   const feeds: Record<string, ort.Tensor> = {};
   for (const feed of tableToFeeds(table, signature.inputs)) {
     feeds[feed.name] = new ort.Tensor(feed.type, feed.data, feed.dims);

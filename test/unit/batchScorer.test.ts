@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildLinearModelOnnx, linearModelSignature } from '../../src/domain/onnx/linearModelGraph';
 import { fitRidge } from '../../src/domain/ridge';
 import { mulberry32 } from '../../src/domain/split';
-import { concatTables, type Table } from '../../src/domain/table';
+import type { Table } from '../../src/domain/table';
 import { BatchScorer, MAX_BATCH_ROWS } from '../../src/serving/batchScorer';
 import { createSession, predictTable } from '../../src/serving/onnxSession';
 
@@ -30,23 +30,6 @@ async function countedSession() {
   }) as typeof session.run;
   return { session, runs };
 }
-
-describe('concatTables', () => {
-  it('puts the rows of tables with the same columns one after another, missing values kept', () => {
-    const a: Table = { rowCount: 2, columns: { x: { kind: 'numeric', values: Float64Array.from([1, Number.NaN]) }, c: { kind: 'categorical', values: ['a', null] } } };
-    const b: Table = { rowCount: 1, columns: { x: { kind: 'numeric', values: Float64Array.from([3]) }, c: { kind: 'categorical', values: [''] } } };
-    const t = concatTables([a, b]);
-    expect(t.rowCount).toBe(3);
-    expect([...(t.columns.x.values as Float64Array)]).toEqual([1, Number.NaN, 3]);
-    expect(t.columns.c.values).toEqual(['a', null, '']);
-  });
-
-  it('refuses tables whose columns differ in kind or are missing', () => {
-    const a: Table = { rowCount: 1, columns: { x: { kind: 'numeric', values: Float64Array.from([1]) } } };
-    expect(() => concatTables([a, { rowCount: 1, columns: { x: { kind: 'categorical', values: ['1'] } } }])).toThrow(/column "x" is not numeric in every table/);
-    expect(() => concatTables([a, { rowCount: 1, columns: {} }])).toThrow(/column "x"/);
-  });
-});
 
 describe('BatchScorer (dynamic batching on a real ONNX Runtime session)', () => {
   it('scores the requests of one turn in one run, each getting exactly its own rows\' predictions', async () => {

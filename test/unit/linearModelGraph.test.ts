@@ -180,4 +180,15 @@ describe('tableToFeeds', () => {
     expect(() => tableToFeeds(scoring, [{ name: 'nope', kind: 'numeric' }])).toThrow(/"nope" is missing/);
     expect(() => tableToFeeds(scoring, [{ name: 'a', kind: 'categorical' }])).toThrow(/expects categorical/);
   });
+
+  it('puts the rows of several tables one after another (a batch of requests), missing values kept', () => {
+    const a: Table = { rowCount: 2, columns: { x: { kind: 'numeric', values: Float64Array.from([1, Number.NaN, 99]) }, c: { kind: 'categorical', values: ['a', null] } } };
+    const b: Table = { rowCount: 1, columns: { x: { kind: 'numeric', values: Float64Array.from([3]) }, c: { kind: 'categorical', values: [''] } } };
+    const [c, x] = tableToFeeds([a, b], [{ name: 'c', kind: 'categorical' }, { name: 'x', kind: 'numeric' }]);
+    expect(c).toEqual({ name: 'c', type: 'string', data: ['a', '', ''], dims: [3, 1] });
+    expect(x.dims).toEqual([3, 1]);
+    expect([...(x.data as Float64Array)]).toEqual([1, Number.NaN, 3]); // a's third value is beyond its rowCount
+    expect(() => tableToFeeds([a, { rowCount: 1, columns: { x: { kind: 'categorical', values: ['1'] }, c: b.columns.c } }], [{ name: 'x', kind: 'numeric' }])).toThrow(/"x" is categorical but the model expects numeric/);
+    expect(() => tableToFeeds([a, { rowCount: 1, columns: {} }], [{ name: 'c', kind: 'categorical' }])).toThrow(/"c" is missing/);
+  });
 });
