@@ -8,34 +8,41 @@ export class RowsError extends Error {
 /**
  * Turns JSON rows keyed by feature name into a table matching a model's signature. Every feature must be
  * present in every row (null = missing value, imputed by the model); a wrong type names row and field.
+ * Plain loops, and a key's presence checked per value only where one could be inherited (rows are parsed
+ * JSON: plain objects, whose prototype has no number, string or null), since this runs for every row of
+ * every request.
  */
 export function rowsToTable(rows: Record<string, unknown>[], signature: ModelSignature): Table {
+  const n = rows.length;
+  let plain = true;
+  for (let i = 0; i < n && plain; i++) plain = Object.getPrototypeOf(rows[i]) === Object.prototype;
   const columns: Table['columns'] = {};
-  for (const input of signature.inputs) {
-    if (input.kind === 'numeric') {
-      const values = new Float64Array(rows.length);
-      rows.forEach((row, i) => {
-        const v = field(row, i, input.name);
-        if (v === null) values[i] = Number.NaN;
-        else if (typeof v === 'number' && Number.isFinite(v)) values[i] = v;
+  for (const { name, kind } of signature.inputs) {
+    if (kind === 'numeric') {
+      const values = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = rows[i][name];
+        if (typeof v === 'number' && Number.isFinite(v) && (plain || Object.hasOwn(rows[i], name))) values[i] = v;
+        else if (v === null && (plain || Object.hasOwn(rows[i], name))) values[i] = Number.NaN;
         // JSON.stringify would print Infinity/NaN as "null", hiding what was sent (JSON 1e309 parses to Infinity).
-        else if (typeof v === 'number') throw new RowsError(`rows[${i}].${input.name}: not a finite number (${v})`);
-        else throw new RowsError(`rows[${i}].${input.name}: expected a number or null, got ${JSON.stringify(v)}`);
-      });
-      columns[input.name] = { kind: 'numeric', values };
+        else if (typeof v === 'number') throw new RowsError(`rows[${i}].${name}: not a finite number (${v})`);
+        else throw wrongValue(rows[i], i, name, 'a number or null');
+      }
+      columns[name] = { kind, values };
     } else {
-      const values = rows.map((row, i) => {
-        const v = field(row, i, input.name);
-        if (v === null || typeof v === 'string') return v;
-        throw new RowsError(`rows[${i}].${input.name}: expected a string or null, got ${JSON.stringify(v)}`);
-      });
-      columns[input.name] = { kind: 'categorical', values };
+      const values = new Array<string | null>(n);
+      for (let i = 0; i < n; i++) {
+        const v = rows[i][name];
+        if ((typeof v === 'string' || v === null) && (plain || Object.hasOwn(rows[i], name))) values[i] = v;
+        else throw wrongValue(rows[i], i, name, 'a string or null');
+      }
+      columns[name] = { kind, values };
     }
   }
-  return { rowCount: rows.length, columns };
+  return { rowCount: n, columns };
 }
 
-function field(row: Record<string, unknown>, i: number, name: string): unknown {
-  if (!Object.hasOwn(row, name)) throw new RowsError(`rows[${i}].${name}: missing (send null for an unknown value)`);
-  return row[name];
+function wrongValue(row: Record<string, unknown>, i: number, name: string, expected: string): RowsError {
+  if (!Object.hasOwn(row, name)) return new RowsError(`rows[${i}].${name}: missing (send null for an unknown value)`);
+  return new RowsError(`rows[${i}].${name}: expected ${expected}, got ${JSON.stringify(row[name])}`);
 }
