@@ -28,17 +28,26 @@ export function isPredictBody(body: unknown): boolean {
 }
 
 /**
+ * Another key ending in `rows` after the first `"rows"` (a repeated key; or a row's key, which is harmless
+ * but also refused). Searched from `rows"` rather than `"rows"`: a quote starts every key and string, and
+ * searching from one was a tenth of a 100-row request's time (measured).
+ */
+const SECOND_ROWS_KEY = /rows"\s*:/g;
+
+/**
  * The `rows` array of a predict body as the client wrote it, cut from the body's text instead of
  * serialising the parsed rows again (that was the prediction log's main cost on 100-row requests). The
  * body passed `isPredictBody`, so every key of its object is "rows"; when the text has no `\u` escape and
- * `"rows"` once, that key is written once, plainly, and the object is `{ "rows": [ ... ] }` with only
+ * no second `"rows"` key, that key is written once, plainly, and the object is `{ "rows": [ ... ] }` with only
  * whitespace around: the array runs from the first `[` to the last `]`. Otherwise (a repeated or escaped
  * key, or `"rows"` inside a value; or no body text) undefined, and the caller serialises the rows.
  */
 export function rowsJsonOf(bodyText: string | null): string | undefined {
   if (bodyText === null) return undefined;
   const key = bodyText.indexOf('"rows"');
-  if (key < 0 || bodyText.includes('"rows"', key + 6) || bodyText.includes('\\u')) return undefined;
+  if (key < 0 || bodyText.includes('\\u')) return undefined;
+  SECOND_ROWS_KEY.lastIndex = key + 6;
+  if (SECOND_ROWS_KEY.test(bodyText)) return undefined;
   return bodyText.slice(bodyText.indexOf('['), bodyText.lastIndexOf(']') + 1);
 }
 

@@ -51,13 +51,19 @@ describe('rowsJsonOf: the rows of a predict body as the client wrote them', () =
       '{"rows": [{"a": 1}], "rows": [{"a": 2}]}', // JSON.parse keeps the last: cutting would log the wrong rows
       '{"rows": [{"a": 1}], "\\u0072ows": [{"a": 2}]}',
       '{"\\u0072ows": [{"a": 1}]}',
-      '{"rows": [{"a": "say \\"rows"}]}',
-      '{"rows": [{"rows": 1}]}',
+      '{"rows": [{"a": 1}], \n "rows"\t: [{"a": 2}]}',
+      '{"rows": [{"rows": 1}]}', // harmless, but refused with the rest
     ]) {
       expect(isPredictBody(JSON.parse(text)), text).toBe(true);
       expect(rowsJsonOf(text), text).toBeUndefined();
     }
     expect(rowsJsonOf(null)).toBeUndefined();
+  });
+
+  it('cuts when "rows" is only inside a string value', () => {
+    const text = '{"rows": [{"a": "say \\"rows\\": 1", "b": "rows"}]}';
+    expect(rowsJsonOf(text)).toBe('[{"a": "say \\"rows\\": 1", "b": "rows"}]');
+    expect(JSON.parse(rowsJsonOf(text)!)).toEqual(JSON.parse(text).rows);
   });
 
   it('whenever it cuts, the cut text parses to exactly the rows JSON.parse gave (random bodies with hostile strings)', () => {
@@ -71,7 +77,9 @@ describe('rowsJsonOf: the rows of a predict body as the client wrote them', () =
         Object.fromEntries(Array.from({ length: Math.floor(rand() * 4) }, () => [pick(strings) + pick(strings), pick([1.5, -0, 1e21, null, pick(strings) + pick(strings)])])),
       );
       const key = pick(['"rows"', '"rows"', '"rows"', '"\\u0072ows"']);
-      const text = `${ws()}{${ws()}${key}${ws()}:${ws()}${JSON.stringify(rows, null, pick([0, 1, '\t']))}${ws()}}${ws()}`;
+      // Sometimes the key written twice: JSON.parse keeps the second value.
+      const first = rand() < 0.3 ? `${ws()}${pick(['"rows"', '"\\u0072ows"'])}${ws()}:${ws()}${pick(['[]', '[{"a":1}]', '1', '"]"'])}${ws()},` : '';
+      const text = `${ws()}{${first}${ws()}${key}${ws()}:${ws()}${JSON.stringify(rows, null, pick([0, 1, '\t']))}${ws()}}${ws()}`;
       const body = JSON.parse(text);
       if (!isPredictBody(body)) continue;
       const json = rowsJsonOf(text);
