@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { Identity } from '../schemas/lifecycle';
 
@@ -34,7 +34,7 @@ export function parseTokenSpec(spec: string): ApiToken[] {
   return tokens;
 }
 
-const digest = (token: string) => createHash('sha256').update(token).digest();
+const digest = (token: string) => hash('sha256', token, 'buffer');
 
 /** Bearer-token authentication; tokens are compared as digests in constant time. */
 export class Authenticator {
