@@ -1,5 +1,3 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Logger } from '../logger';
@@ -110,6 +108,20 @@ function text(buffer: Buffer, at: number, value: string, bytes: number): number 
   at = buffer.writeInt32BE(bytes, at);
   buffer.write(value, at, 'utf8');
   return at + bytes;
+}
+
+/**
+ * One `COPY … FROM STDIN` with the whole batch as its data; resolves once PostgreSQL has it (the stream
+ * finishes after ReadyForQuery). Written directly rather than through stream.pipeline, whose abort
+ * signal built an exception, stack trace included, on every batch (measured on the event loop).
+ */
+function copyInto(client: pg.PoolClient, table: string, data: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const stream = client.query(copyFrom(`COPY ${table} (${COLUMNS}) FROM STDIN (FORMAT binary)`));
+    stream.once('finish', resolve).once('error', reject);
+    stream.once('close', () => reject(new Error('prediction log: the COPY stream closed before PostgreSQL confirmed it')));
+    stream.end(data);
+  });
 }
 
 /** SQLSTATE unique_violation: a COPY met a request already written (an earlier try committed after all). */
@@ -291,12 +303,12 @@ export class PredictionLog {
     let broken: Error | undefined;
     try {
       try {
-        await pipeline(Readable.from([data]), client.query(copyFrom(`COPY prediction_log (${COLUMNS}) FROM STDIN (FORMAT binary)`)));
+        await copyInto(client, 'prediction_log', data);
       } catch (err) {
         if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
         await client.query('BEGIN');
         await client.query('CREATE TEMPORARY TABLE prediction_log_retry (LIKE prediction_log INCLUDING DEFAULTS) ON COMMIT DROP');
-        await pipeline(Readable.from([data]), client.query(copyFrom(`COPY prediction_log_retry (${COLUMNS}) FROM STDIN (FORMAT binary)`)));
+        await copyInto(client, 'prediction_log_retry', data);
         await client.query(`INSERT INTO prediction_log (${COLUMNS}) SELECT ${COLUMNS} FROM prediction_log_retry ON CONFLICT (request_id, role) DO NOTHING`);
         await client.query('COMMIT');
       }
