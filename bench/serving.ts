@@ -11,7 +11,8 @@
  * - a bare `node:http` server (bench/_bareServer.ts, its own process) that parses the body and calls
  *   `session.run` on the same ONNX file;
  * with single-row and 100-row requests at maximum throughput (`--connections`), single-row latency at a
- * steady `--rate` req/s, and the same steady load while the `production` alias moves between v1 and v2
+ * steady `--rate` req/s (sent on time to within a fraction of a millisecond, after an unrecorded 1 s warm-up;
+ * see bench/_load.ts), and the same steady load while the `production` alias moves between v1 and v2
  * through the registry (a deploy's transaction) three times. Ends with one JSON line, which also says how
  * many of the steady phase's answers are in prediction_log once the API stopped (`logged`, by request id)
  * and how many rows the prediction log dropped during the run (`log_drops`, from /metrics).
@@ -59,6 +60,9 @@ interface LoadResult {
   p90_ms: number | null;
   p99_ms: number | null;
   max_ms: number | null;
+  /** Steady runs: how late the generator sent its requests (p99, max), a share of their latency the server did not cause. */
+  send_late_p99_ms?: number;
+  send_late_max_ms?: number;
   request_ids?: string[];
 }
 
@@ -217,7 +221,7 @@ export default async function servingBench(raw: Record<string, string>) {
     const r = await load(job);
     const after = before ? await logCounters() : null;
     const log = before && after ? { dropped: after.dropped - before.dropped, written: after.written - before.written } : null;
-    console.error(`${name}: ${Math.round(r.rps)} req/s, p50 ${round(r.p50_ms)} ms, p99 ${round(r.p99_ms)} ms, max ${round(r.max_ms)} ms, errors ${r.errors}${log ? `; prediction log: ${log.written} rows written, ${log.dropped} dropped` : ''}`);
+    console.error(`${name}: ${Math.round(r.rps)} req/s, p50 ${round(r.p50_ms)} ms, p99 ${round(r.p99_ms)} ms, max ${round(r.max_ms)} ms, errors ${r.errors}${r.send_late_p99_ms === undefined ? '' : ` (sent late: p99 ${round(r.send_late_p99_ms)} ms, max ${round(r.send_late_max_ms!)} ms)`}${log ? `; prediction log: ${log.written} rows written, ${log.dropped} dropped` : ''}`);
     return { ...r, log };
   };
   const bareSingle = await phase('bare, 1 row', { url: bareUrl, body: single, connections: c, seconds: s });
@@ -289,6 +293,8 @@ export default async function servingBench(raw: Record<string, string>) {
     p50_ms_steady: round(apiSteady.p50_ms),
     bare_p50_ms_steady: round(bareSteady.p50_ms),
     bare_p99_ms_steady: round(bareSteady.p99_ms),
+    send_late_p99_ms_steady: round(apiSteady.send_late_p99_ms ?? null),
+    bare_send_late_p99_ms_steady: round(bareSteady.send_late_p99_ms ?? null),
     p99_ms_during_swap: round(swap.p99_ms),
     max_ms_during_swap: round(swap.max_ms),
     swap_requests: swap.ok,
