@@ -40,7 +40,7 @@ const SECOND_ROWS_KEY = /rows"\s*:/g;
  * body passed `isPredictBody`, so every key of its object is "rows"; when the text has no `\u` escape and
  * no second `"rows"` key, that key is written once, plainly, and the object is `{ "rows": [ ... ] }` with only
  * whitespace around: the array runs from the first `[` to the last `]`. Otherwise (a repeated or escaped
- * key, or `"rows"` inside a value; or no body text) undefined, and the caller serialises the rows.
+ * key, a row's key ending in `rows`; or no body text) undefined, and the caller serialises the rows.
  */
 export function rowsJsonOf(bodyText: string | null): string | undefined {
   if (bodyText === null) return undefined;
