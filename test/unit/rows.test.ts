@@ -86,6 +86,23 @@ describe('rowsToTable', () => {
     expect(err.message).toContain('rows[0].km');
   });
 
+  it('checks every value of every row once one row is not a plain object (inherited values of any kind refused)', () => {
+    const inherits = (proto: object, own: Record<string, unknown>) => Object.assign(Object.create(proto) as Record<string, unknown>, own);
+    const bare = Object.assign(Object.create(null) as Record<string, unknown>, { km: 2, fuel: null });
+    const t = rowsToTable([{ km: 1, fuel: 'a' }, bare], signature);
+    expect([...(t.columns.km.values as Float64Array)]).toEqual([1, 2]);
+    expect(t.columns.fuel.values).toEqual(['a', null]);
+    for (const [row, field] of [
+      [inherits({ km: 5 }, { fuel: 'b' }), 'km'],
+      [inherits({ km: null }, { fuel: 'b' }), 'km'],
+      [inherits({ fuel: 'x' }, { km: 5 }), 'fuel'],
+      [inherits({ fuel: null }, { km: 5 }), 'fuel'],
+    ] as const) {
+      const err = catchError(() => rowsToTable([{ km: 1, fuel: 'a' }, row], signature));
+      expect(err.message).toBe(`rows[1].${field}: missing (send null for an unknown value)`);
+    }
+  });
+
   it('refuses a number in a categorical field', () => {
     const err = catchError(() => rowsToTable([{ km: 1, fuel: 3 }], signature));
     expect(err).toBeInstanceOf(RowsError);
