@@ -23,6 +23,10 @@ export function createPool(connectionString: string, log?: Pick<Logger, 'warn'>)
   pool.on('error', (err: Error & { code?: string }) => {
     log?.warn({ component: 'postgres-pool', code: err.code, message: err.message }, 'an idle PostgreSQL connection failed; the pool reconnects on the next query');
   });
+  // pg-pool listens for a client's errors only while it is idle: a connection lost while a client was
+  // checked out (PostgreSQL terminating the prediction log's COPY, say) was an uncaught exception that
+  // stopped the process. Its query in flight rejects with the same error, and the caller handles that.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 

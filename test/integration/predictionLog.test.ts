@@ -337,6 +337,35 @@ describe('prediction log against a PostgreSQL that stops and comes back', () => 
     }
   });
 
+  it('a COPY whose PostgreSQL process is terminated mid-batch: the batch goes back and is written once, nothing lost or doubled', async () => {
+    const pool = createPool(postgres.connectionString);
+    const admin = createPool(postgres.connectionString);
+    const requests = 2_000;
+    const log = new PredictionLog(pool, createLogger('fatal'), { capacity: requests * 100, flushIntervalMs: 60_000, batchRows: requests * 100 });
+    try {
+      const rows = Array.from({ length: 100 }, (_, i) => car(i));
+      const ids = Array.from({ length: requests }, () => randomUUID());
+      for (const requestId of ids) expect(log.record({ requestId, model: 'killed', version: 1, rows, predictions: rows.map((_, i) => i), latencyMs: 1, at: new Date() })).toBe(true);
+      const writing = log.flush(); // one COPY of 200,000 predicted rows (~20 MB)
+      const terminated = await soon('the COPY running, then terminated', async () => {
+        const { rows: found } = await admin.query<{ ok: boolean }>("SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE query LIKE 'COPY prediction_log %' AND state = 'active'");
+        return found[0]?.ok;
+      });
+      expect(terminated).toBe(true);
+      await writing; // the failed try: its batch back in the buffer
+      expect(log.totals.failedFlushes).toBe(1);
+      expect(log.size).toBe(requests * 100);
+      await log.flush();
+      expect(log.totals).toMatchObject({ written: requests * 100, dropped: 0, failedFlushes: 1 });
+      const { rows: counted } = await admin.query<{ n: number; predicted: number }>('SELECT count(*)::int AS n, sum(cardinality(predictions))::int AS predicted FROM prediction_log WHERE request_id = ANY($1::uuid[])', [ids]);
+      expect(counted[0]).toEqual({ n: requests, predicted: requests * 100 });
+    } finally {
+      await log.close();
+      await pool.end();
+      await admin.end();
+    }
+  });
+
   it('reads served predictions back row by row, in pages that split requests, each row once and in order; feedback meets its row', async () => {
     const pool = createPool(postgres.connectionString);
     const log = new PredictionLog(pool, createLogger('fatal'), { capacity: 100, flushIntervalMs: 50, batchRows: 50 });
