@@ -455,12 +455,9 @@ export class Registry {
 
   private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
-    // A checked-out client whose server dies emits 'error' besides failing its query; unheard, that
-    // event would crash the process (seen: PostgreSQL killed during a deploy). Keep it, and destroy
-    // the client instead of returning a broken one to the pool.
+    // A client whose server died (its 'error' event is heard by createPool's listener) is not queryable,
+    // and pg-pool discards it on release; so is one whose ROLLBACK failed.
     let broken: Error | undefined;
-    const onError = (err: Error) => (broken = err);
-    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await work(client);
@@ -470,7 +467,6 @@ export class Registry {
       await client.query('ROLLBACK').catch((rollbackErr: Error) => (broken ??= rollbackErr));
       throw err;
     } finally {
-      client.off('error', onError);
       client.release(broken);
     }
   }
