@@ -162,9 +162,9 @@ describe('canary and shadow releases inside the lifecycle', () => {
     const model = uniqueModel();
     await deployWeakChampion(model);
     const { run, result, answered } = await canaryUnderTraffic(model, usedCarsCsv(1000, 5), { release: canary });
-    expect(result.outcome).toBe('deployed');
-    expect([...answered.keys()]).toEqual([200]);
     const status = await waitForStatus(run, () => true);
+    expect(result.outcome, JSON.stringify(status.release.canary?.checks.at(-1))).toBe('deployed');
+    expect([...answered.keys()]).toEqual([200]);
     expect(status.release.canary).toMatchObject({ share: 0.5, verdict: 'promoted' });
     const last = status.release.canary!.checks.at(-1)!;
     expect(last.verdict).toBe('healthy');

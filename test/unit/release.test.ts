@@ -28,20 +28,20 @@ describe('judgeCanary', () => {
   it('fails on p99 latency beyond both the ratio and the slack, not on noise at small latencies', () => {
     const policy = canaryPolicy({ minRequests: 10, maxLatencyRatio: 1.5, latencySlackMs: 2 });
     // 0.9 ms vs 0.4 ms is 2.25x, but within the 2 ms slack.
-    expect(judgeCanary(policy, served(2, 100, 0, 0.9), served(1, 100, 0, 0.4), AT).verdict).toBe('healthy');
-    const slow = judgeCanary(policy, served(2, 100, 0, 16), served(1, 100, 0, 10), AT);
-    // With fewer than 100 answered requests a side, the p99 is one slow request: not judged.
-    const few = judgeCanary(policy, served(2, 99, 0, 16), served(1, 1000, 0, 10), AT);
+    expect(judgeCanary(policy, served(2, 1000, 0, 0.9), served(1, 1000, 0, 0.4), AT).verdict).toBe('healthy');
+    const slow = judgeCanary(policy, served(2, 1000, 0, 16), served(1, 1000, 0, 10), AT);
+    // With fewer than 1,000 answered requests a side, the p99 is one of a few slow requests: not judged.
+    const few = judgeCanary(policy, served(2, 1000, 1, 16), served(1, 5000, 0, 10), AT);
     expect(few.verdict).toBe('healthy');
-    expect(few.reasons[1]).toBe('latency not judged: a p99 needs at least 100 answered requests a side (canary 99, champion 1000)');
+    expect(few.reasons[1]).toBe('latency not judged: a p99 needs at least 1,000 answered requests a side (canary 999, champion 5000)');
     expect(slow.verdict).toBe('failing');
     expect(slow.reasons[1]).toBe("latency rose: p99 latency 16.00 ms vs the champion's 10.00 ms; allowed up to 15.00 ms");
   });
 
   it('does not judge latency without successful requests on both sides, and says so', () => {
-    const check = judgeCanary(canaryPolicy({ minRequests: 10 }), served(2, 10, 10, null), served(1, 100, 0, 3), AT);
+    const check = judgeCanary(canaryPolicy({ minRequests: 10 }), served(2, 10, 10, null), served(1, 1000, 0, 3), AT);
     expect(check.verdict).toBe('failing');
-    expect(check.reasons[1]).toMatch(/latency not judged: a p99 needs at least 100 answered requests a side \(canary 0, champion 100\)/);
+    expect(check.reasons[1]).toMatch(/latency not judged: a p99 needs at least 1,000 answered requests a side \(canary 0, champion 1000\)/);
   });
 });
 
