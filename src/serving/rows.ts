@@ -22,10 +22,11 @@ export function rowsToTable(rows: Record<string, unknown>[], signature: ModelSig
       const values = new Float64Array(n);
       for (let i = 0; i < n; i++) {
         const v = rows[i][name];
-        if (typeof v === 'number' && Number.isFinite(v) && (plain || Object.hasOwn(rows[i], name))) values[i] = v;
-        else if (v === null && (plain || Object.hasOwn(rows[i], name))) values[i] = Number.NaN;
+        const own = plain || Object.hasOwn(rows[i], name);
+        if (own && typeof v === 'number' && Number.isFinite(v)) values[i] = v;
+        else if (own && v === null) values[i] = Number.NaN;
         // JSON.stringify would print Infinity/NaN as "null", hiding what was sent (JSON 1e309 parses to Infinity).
-        else if (typeof v === 'number' && (plain || Object.hasOwn(rows[i], name))) throw new RowsError(`rows[${i}].${name}: not a finite number (${v})`);
+        else if (own && typeof v === 'number') throw new RowsError(`rows[${i}].${name}: not a finite number (${v})`);
         else throw wrongValue(rows[i], i, name, 'a number or null');
       }
       columns[name] = { kind, values };
